@@ -1,0 +1,261 @@
+"""The hooks a casehub plugin can implement.
+
+A plugin is a module (or object) with functions marked ``@casehub.hookimpl``
+whose names match the specs below. An implementation may accept fewer
+parameters than the spec lists, so new parameters can be added without
+breaking plugins. Only :class:`casehub.host.PluginHost` calls hooks; observer
+hooks are called one implementation at a time so a failure is logged with the
+plugin's name and does not stop the others.
+
+Hooks are grouped by lifecycle: configuration, start and stop, HTTP, rules,
+intake, events, delivery, polling, CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+    from pydantic import BaseModel
+
+    from casehub.hub import Hub
+    from casehub.model import Case, CaseDraft, Event
+    from casehub.outbox import Delivery, DeliveryResult, OutboxItem
+
+PROJECT = "casehub"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+# --------------------------------------------------------------------------
+# configuration
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def settings_model() -> type[BaseModel] | None:
+    """Return the pydantic model of this plugin's config section.
+
+    The section is named after the plugin's entry-point name (``[salesforce]``
+    for the ``salesforce`` plugin) and every key in it can be overridden with
+    ``CASEHUB_<SECTION>__<KEY>``. Use ``model_config = ConfigDict(extra="forbid")``
+    so a misspelt key is reported by ``casehub check``, ``SecretStr`` for
+    secrets, and ``Field(description=...)`` so the config reference documents
+    each key.
+
+    Called once per plugin while settings are built, before anything starts.
+    ``firstresult``: the host calls each plugin's implementation on its own,
+    so each plugin contributes at most one section.
+
+    :returns: the model class, or ``None`` if the plugin takes no config.
+
+    If it raises, the plugin is recorded as *failed* with the error and its
+    section is unknown, so a config that has the section fails ``check``.
+    """
+
+
+# --------------------------------------------------------------------------
+# start and stop
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def startup(hub: Hub) -> None:
+    """Prepare long-lived resources (clients, caches) when casehub starts.
+
+    :param hub: the running hub; ``hub.settings.section(name)`` is this plugin's config.
+
+    Called once in every process that serves requests or runs workers, after
+    the database is ready and before the first request. If it raises, start-up
+    stops with an error naming the plugin: a broken connector is found at
+    start, not on the first case at 3 a.m.
+    """
+
+
+@hookspec
+def shutdown(hub: Hub) -> None:
+    """Release what :func:`startup` opened.
+
+    :param hub: the hub being stopped.
+
+    Called once when the process stops, in every plugin even if one raises; an
+    error is logged with the plugin's name.
+    """
+
+
+# --------------------------------------------------------------------------
+# HTTP
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def routes(hub: Hub) -> APIRouter | None:
+    """Mount HTTP routes: public forms under ``/forms/...``, vendor webhooks under ``/hooks/<plugin>/...``.
+
+    :param hub: the hub the app serves.
+    :returns: a FastAPI ``APIRouter`` with its own ``prefix``, or ``None``.
+
+    Called once while the web app is built. The core adds no authentication to
+    these routes: a webhook must verify its vendor's signature itself. If it
+    raises, building the app fails with the plugin's name.
+    """
+
+
+# --------------------------------------------------------------------------
+# rules
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def register_actions(register: Callable[..., None]) -> None:
+    """Offer actions that rules can run (``notify_slack``, ``create_jira_issue``, ...).
+
+    :param register: call ``register(name, params_model, handler)`` once per
+        action. ``params_model`` is a pydantic model validating the action's
+        params in the rules file at load time; ``handler(hub, case, params)``
+        performs it. Registering a name another plugin already registered is
+        an error naming both plugins.
+
+    Called once at start. If it raises, start-up stops naming the plugin.
+    """
+
+
+# --------------------------------------------------------------------------
+# intake
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def intake(draft: CaseDraft, hub: Hub) -> CaseDraft | None:
+    """Validate, enrich or refuse a new case before it is stored.
+
+    :param draft: the case as the channel handed it in, already validated
+        against :class:`casehub.model.CaseDraft`, and as changed by the
+        plugins called before this one.
+    :param hub: the hub; use it for look-ups, not for writes.
+    :returns: a changed draft (for example with tags or a queue added), or
+        ``None`` to leave it as it is.
+
+    Called once per new case, one plugin at a time in load order, before the
+    transaction that stores it. Raise :class:`casehub.errors.IntakeRejected`
+    to refuse the case (the channel answers 422 with the reason). Any other
+    exception is logged with the plugin's name and the case is taken in
+    unchanged by that plugin: a broken enricher must not lose a case.
+    """
+
+
+# --------------------------------------------------------------------------
+# events
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def plan_deliveries(event: Event, case: Case) -> list[Delivery] | None:
+    """Say which external calls an event causes; they are written to the outbox.
+
+    :param event: the event just appended to the log.
+    :param case: the case as it is after the event.
+    :returns: :class:`casehub.outbox.Delivery` records (destination, key,
+        action, payload), or ``None``.
+
+    Called inside the transaction that writes the event, so the deliveries are
+    stored if and only if the change is: nothing is lost and nothing is sent
+    for a change that was rolled back. Do no I/O here. If it raises, the error
+    is logged and recorded on the case as a ``plugin.failed`` event, and the
+    change is still stored.
+    """
+
+
+@hookspec
+def event_committed(event: Event, case: Case, hub: Hub) -> None:
+    """Observe an event after its transaction committed.
+
+    :param event: the committed event.
+    :param case: the case as it is after the event.
+    :param hub: the hub.
+
+    Called once per event, one plugin at a time, after commit. It must not be
+    the only record of anything (use :func:`plan_deliveries` for work that must
+    happen); if it raises, the error is logged with the plugin's name and the
+    request that caused the event still succeeds.
+    """
+
+
+# --------------------------------------------------------------------------
+# delivery
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def deliver(item: OutboxItem, hub: Hub) -> DeliveryResult | None:
+    """Perform one outbox delivery against the vendor.
+
+    :param item: the stored delivery, with its ``idempotency_key`` and the
+        number of attempts made so far.
+    :param hub: the hub.
+    :returns: a :class:`casehub.outbox.DeliveryResult` if this plugin owns
+        ``item.destination``, else ``None``. Stops at the first non-``None``
+        result.
+
+    Called by delivery workers outside any database transaction, at least
+    once per delivery: use ``item.idempotency_key`` with the vendor (upsert
+    keys, stored remote ids) so a retry does not create a duplicate. If it
+    raises, the attempt counts as failed and is retried with backoff.
+    """
+
+
+# --------------------------------------------------------------------------
+# polling
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def register_pollers(register: Callable[..., None]) -> None:
+    """Offer pollers that bring vendor-side changes back into casehub.
+
+    :param register: call ``register(name, interval_seconds, poll)``;
+        ``poll(hub, watermark)`` fetches changes since ``watermark`` (``None``
+        the first time), applies them and returns the new watermark, which is
+        stored only after it returns.
+
+    Called once at start. If it raises, start-up stops naming the plugin.
+    """
+
+
+# --------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def cli_commands(app: typer.Typer) -> None:
+    """Add commands to ``casehub`` (for example ``casehub salesforce import``).
+
+    :param app: the root Typer app; add a group with ``app.add_typer(sub, name=...)``.
+
+    Called while the CLI is built. If it raises, the error is logged with the
+    plugin's name and the CLI is built without that plugin's commands.
+    """
+
+
+__all__ = [
+    "PROJECT",
+    "cli_commands",
+    "deliver",
+    "event_committed",
+    "hookimpl",
+    "hookspec",
+    "intake",
+    "plan_deliveries",
+    "register_actions",
+    "register_pollers",
+    "routes",
+    "settings_model",
+    "shutdown",
+    "startup",
+]

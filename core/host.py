@@ -1,0 +1,187 @@
+"""The one typed door to the hooks: nothing else in casehub touches ``pm.hook``.
+
+pluggy cannot type hook calls, so each hook gets a method here with real
+types. Hooks whose failure must not spread (intake enrichers, in-transaction
+planners, observers) are called one implementation at a time, so a failure is
+logged with the plugin that caused it and the others still run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from importlib.metadata import EntryPoint
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from casehub import hookspecs
+from casehub.errors import IntakeRejected, PluginError
+from casehub.loader import PluginInfo, PluginSelection, discover, load_entry_point, register_plugin
+from casehub.registry import Registry
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+    from pydantic import BaseModel
+
+    from casehub.hub import Hub
+    from casehub.model import Case, CaseDraft, Event
+    from casehub.outbox import Delivery, DeliveryResult, OutboxItem
+
+__all__ = ["PluginHost", "make_plugin_manager"]
+
+log = logging.getLogger(__name__)
+
+
+def make_plugin_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+class PluginHost:
+    """Loaded plugins, what became of each, and typed calls to their hooks."""
+
+    def __init__(self, pm: pluggy.PluginManager | None = None) -> None:
+        self.pm = pm or make_plugin_manager()
+        self._infos: dict[str, PluginInfo] = {}
+
+    # -- loading -------------------------------------------------------------
+
+    @classmethod
+    def from_entry_points(
+        cls, selection: PluginSelection | None = None, entry_points: list[EntryPoint] | None = None
+    ) -> PluginHost:
+        host = cls()
+        selection = selection or PluginSelection()
+        for ep in discover() if entry_points is None else entry_points:
+            host._infos[ep.name] = load_entry_point(host.pm, ep, selection)
+        return host
+
+    def register(self, plugin: object, name: str, *, version: str | None = None) -> PluginInfo:
+        """Register a plugin object directly (tests, embedding); the info says if it was refused."""
+        info = register_plugin(self.pm, plugin, name, {"name": name, "version": version, "module": None})
+        self._infos[name] = info
+        return info
+
+    def unregister(self, name: str) -> None:
+        if self.pm.has_plugin(name):
+            self.pm.unregister(name=name)
+        self._infos.pop(name, None)
+
+    @property
+    def infos(self) -> list[PluginInfo]:
+        return sorted(self._infos.values())
+
+    def info(self, name: str) -> PluginInfo | None:
+        return self._infos.get(name)
+
+    def enabled(self) -> list[str]:
+        return [i.name for i in self.infos if i.status == "enabled"]
+
+    # -- calling one implementation at a time ---------------------------------
+
+    def _impls(self, hook: str) -> Iterator[tuple[str, Callable[..., Any], list[str]]]:
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            yield impl.plugin_name, impl.function, list(impl.argnames)
+
+    @staticmethod
+    def _call(function: Callable[..., Any], argnames: list[str], kwargs: dict[str, Any]) -> Any:
+        return function(*(kwargs[a] for a in argnames))
+
+    def _observe(self, hook: str, **kwargs: Any) -> None:
+        for plugin, function, argnames in self._impls(hook):
+            try:
+                self._call(function, argnames, kwargs)
+            except Exception:
+                log.exception("plugin %s failed in hook %s", plugin, hook)
+
+    def _each_strict(self, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+        for plugin, function, argnames in self._impls(hook):
+            try:
+                yield plugin, self._call(function, argnames, kwargs)
+            except PluginError:
+                raise
+            except Exception as exc:
+                raise PluginError(plugin, f"hook {hook} failed: {type(exc).__name__}: {exc}") from exc
+
+    # -- configuration ---------------------------------------------------------
+
+    def settings_models(self) -> dict[str, type[BaseModel]]:
+        """Section name (the plugin's name) -> its settings model."""
+        return {plugin: model for plugin, model in self._each_strict("settings_model") if model is not None}
+
+    # -- start and stop --------------------------------------------------------
+
+    def startup(self, hub: Hub) -> None:
+        for _ in self._each_strict("startup", hub=hub):
+            pass
+
+    def shutdown(self, hub: Hub) -> None:
+        self._observe("shutdown", hub=hub)
+
+    # -- HTTP --------------------------------------------------------------------
+
+    def routers(self, hub: Hub) -> list[APIRouter]:
+        return [router for _, router in self._each_strict("routes", hub=hub) if router is not None]
+
+    # -- registries ----------------------------------------------------------
+
+    def actions(self, build: Callable[..., Any]) -> Registry:
+        return self._fill(Registry("action"), "register_actions", build)
+
+    def pollers(self, build: Callable[..., Any]) -> Registry:
+        return self._fill(Registry("poller"), "register_pollers", build)
+
+    def _fill(self, registry: Registry, hook: str, build: Callable[..., Any]) -> Registry:
+        for plugin, function, argnames in self._impls(hook):
+            try:
+                self._call(function, argnames, {"register": registry.register_for(plugin, build)})
+            except PluginError:
+                raise
+            except Exception as exc:
+                raise PluginError(plugin, f"hook {hook} failed: {type(exc).__name__}: {exc}") from exc
+        return registry
+
+    # -- intake and events ---------------------------------------------------
+
+    def intake(self, draft: CaseDraft, hub: Hub) -> CaseDraft:
+        for plugin, function, argnames in self._impls("intake"):
+            try:
+                changed = self._call(function, argnames, {"draft": draft, "hub": hub})
+            except IntakeRejected:
+                raise
+            except Exception:
+                log.exception("plugin %s failed in hook intake; the case is taken in without its changes", plugin)
+                continue
+            if changed is not None:
+                draft = type(draft).model_validate(changed.model_dump())
+        return draft
+
+    def plan_deliveries(self, event: Event, case: Case) -> tuple[list[Delivery], list[tuple[str, str]]]:
+        """Deliveries planned by every plugin, and ``(plugin, error)`` for each that raised."""
+        planned: list[Delivery] = []
+        failures: list[tuple[str, str]] = []
+        for plugin, function, argnames in self._impls("plan_deliveries"):
+            try:
+                planned.extend(self._call(function, argnames, {"event": event, "case": case}) or ())
+            except Exception as exc:
+                log.exception("plugin %s failed in hook plan_deliveries", plugin)
+                failures.append((plugin, f"{type(exc).__name__}: {exc}"))
+        return planned, failures
+
+    def event_committed(self, event: Event, case: Case, hub: Hub) -> None:
+        self._observe("event_committed", event=event, case=case, hub=hub)
+
+    def has_impls(self, hook: str) -> bool:
+        return bool(getattr(self.pm.hook, hook).get_hookimpls())
+
+    # -- delivery and CLI ------------------------------------------------------
+
+    def deliver(self, item: OutboxItem, hub: Hub) -> DeliveryResult | None:
+        result: DeliveryResult | None = self.pm.hook.deliver(item=item, hub=hub)
+        return result
+
+    def cli_commands(self, app: typer.Typer) -> None:
+        self._observe("cli_commands", app=app)

@@ -1,0 +1,122 @@
+"""The hub: settings, plugins, database and case service of one casehub, built by a factory.
+
+Nothing here runs at import time, so tests build as many independent hubs as
+they like (each with its own database and plugins) without reloads or flags.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from casehub.loader import PluginSelection
+from casehub.host import PluginHost
+from casehub.service import CaseService, utcnow
+from casehub.settings import (
+    CORE_SECTIONS,
+    DEFAULT_CONFIG,
+    ConfigFile,
+    CoreSettings,
+    build_settings_model,
+    load_settings,
+    read_config_file,
+)
+from casehub.store import migrate
+from casehub.store.engine import Checkpointer, make_engine
+
+__all__ = ["Hub", "build_hub", "config_file_for", "resolve_config_path"]
+
+log = logging.getLogger(__name__)
+
+
+def resolve_config_path(option: Path | None) -> Path | None:
+    """``--config``, else ``CASEHUB_CONFIG``, else ``./casehub.toml`` if present, else defaults only."""
+    if option is not None:
+        return option
+    if env := os.environ.get("CASEHUB_CONFIG"):
+        return Path(env)
+    default = Path(DEFAULT_CONFIG)
+    return default if default.exists() else None
+
+
+def config_file_for(source: Path | dict[str, Any] | None) -> ConfigFile:
+    if isinstance(source, dict):
+        return ConfigFile(None, source)
+    return read_config_file(source)
+
+
+def plugin_selection(file: ConfigFile) -> PluginSelection:
+    """Which plugins to load, from the core sections alone (plugins are not loaded yet)."""
+    tolerated = set(file.data) - CORE_SECTIONS
+    core = {k: v for k, v in file.data.items() if k in CORE_SECTIONS}
+    early = build_settings_model({}, tolerated)(**core)
+    return PluginSelection.from_config(early.casehub.load_plugins, early.casehub.disable_plugins)
+
+
+@dataclass
+class Hub:
+    """One casehub: what a process serves requests and runs workers with."""
+
+    settings: CoreSettings
+    plugins: PluginHost
+    engine: Engine
+    clock: Callable[[], datetime] = utcnow
+    service: CaseService = field(init=False)
+    _checkpointer: Checkpointer | None = field(default=None, init=False, repr=False)
+    _started: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.service = CaseService(self.engine, self, self.clock)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def start(self, *, checkpoints: bool = False) -> None:
+        """Run plugins' start-up hooks; ``checkpoints`` runs SQLite WAL checkpoints in the background."""
+        if checkpoints and self.is_sqlite:
+            self._checkpointer = Checkpointer(self.engine)
+            self._checkpointer.start()
+        self.plugins.startup(self)
+        self._started = True
+
+    def close(self) -> None:
+        if self._started:
+            self.plugins.shutdown(self)
+            self._started = False
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        self.engine.dispose()
+
+
+def build_hub(
+    config: Path | dict[str, Any] | None = None,
+    *,
+    plugins: PluginHost | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    background_checkpoints: bool = False,
+) -> Hub:
+    """Validate config, load plugins, open the database (migrating it if ``auto_migrate``).
+
+    :param config: a TOML path, a dict of sections (tests), or ``None`` for defaults.
+    :param plugins: an already built host (tests); by default entry points are loaded.
+    :param background_checkpoints: for long-running processes on SQLite (see :mod:`casehub.store.engine`).
+    :raises casehub.errors.ConfigError: listing every problem in the config.
+    """
+    file = config_file_for(config)
+    host = plugins or PluginHost.from_entry_points(plugin_selection(file))
+    settings = load_settings(file, host.settings_models(), host.infos)
+    engine = make_engine(settings.casehub.database_url, autocheckpoint=not background_checkpoints)
+    if settings.casehub.auto_migrate:
+        migrate.upgrade(engine)
+    else:
+        migrate.ensure_ready(engine)
+    return Hub(settings=settings, plugins=host, engine=engine, clock=clock)

@@ -1,0 +1,1 @@
+"""Alembic migrations for the casehub schema; run them with ``casehub db upgrade``."""

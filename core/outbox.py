@@ -1,0 +1,96 @@
+"""The transactional outbox: external calls recorded in the same transaction as the change.
+
+A plugin's :func:`~casehub.hookspecs.plan_deliveries` returns :class:`Delivery`
+records; :func:`enqueue` stores them next to the event that caused them, so a
+rolled-back change leaves no delivery and a committed one cannot lose its
+delivery. Delivery workers (``casehub worker``) drain the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from casehub.store.tables import outbox
+
+__all__ = ["Delivery", "DeliveryResult", "OutboxItem", "OutboxStatus", "enqueue"]
+
+
+class OutboxStatus:
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    DONE = "done"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One external call a plugin wants made because of an event.
+
+    ``destination`` is the plugin that performs it; ``key`` narrows it (a Slack
+    channel, a Jira project) so rate limits and ordering can be per key.
+    """
+
+    destination: str
+    action: str
+    key: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A stored delivery as a worker hands it to :func:`~casehub.hookspecs.deliver`."""
+
+    id: int
+    case_id: str
+    event_id: int | None
+    destination: str
+    key: str
+    action: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What a delivery achieved; ``remote_id``/``remote_url`` are stored on the case as a link."""
+
+    ok: bool = True
+    remote_id: str | None = None
+    remote_url: str | None = None
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def enqueue(conn: Connection, *, case_id: str, event_id: int, deliveries: list[Delivery], now: datetime) -> None:
+    """Store deliveries inside the caller's transaction.
+
+    The idempotency key is derived from the event and the delivery's place in
+    the plan, so it is the same however often the delivery is attempted.
+    """
+    if not deliveries:
+        return
+    rows = [
+        {
+            "case_id": case_id,
+            "event_id": event_id,
+            "destination": d.destination,
+            "key": d.key,
+            "action": d.action,
+            "payload": d.payload,
+            "idempotency_key": f"{event_id}:{d.destination}:{d.action}:{d.key}:{n}",
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n, d in enumerate(deliveries)
+    ]
+    conn.execute(insert(outbox), rows)

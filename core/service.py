@@ -1,0 +1,196 @@
+"""Commands on cases: each one a state change, its events and its outbox rows in ONE transaction.
+
+Every public method follows the same path: read (locking the row where the
+database can), validate against the status machine and the caller's version,
+write the case, append events, ask plugins which deliveries the events cause
+and store those — then commit, and only after commit tell observers. Nothing
+external is called inside the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine
+from ulid import ULID
+
+from casehub.errors import InvalidTransition, VersionConflict
+from casehub.model import Case, CaseChanges, CaseDraft, CommentDraft, Event, Status, allowed_transitions
+from casehub.outbox import enqueue
+from casehub.store import cases as store
+from casehub.store.engine import write_connection
+
+if TYPE_CHECKING:
+    from casehub.hub import Hub
+
+__all__ = ["CaseService", "Page", "utcnow"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Case]
+    next_cursor: str | None
+
+
+# Fields whose change is its own event type, so rules can trigger on "status changed".
+_ASSIGNMENT = ("queue", "owner")
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value) if hasattr(value, "value") else value
+
+
+class CaseService:
+    """The only writer of cases, events and outbox rows."""
+
+    def __init__(self, engine: Engine, hub: Hub, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.hub = hub
+        self.clock = clock
+
+    # -- reads -----------------------------------------------------------------
+
+    def get(self, ref: str) -> Case:
+        with self.engine.connect() as conn:
+            return store.fetch_case(conn, ref)
+
+    def list(self, flt: store.CaseFilter, *, limit: int = 50, cursor: str | None = None) -> Page:
+        with self.engine.connect() as conn:
+            return Page(*store.list_cases(conn, flt, limit=limit, cursor=cursor))
+
+    def events(self, ref: str, *, after: int = 0, limit: int = 500) -> list[Event]:
+        with self.engine.connect() as conn:
+            case = store.fetch_case(conn, ref)
+            return store.list_events(conn, case.id, after=after, limit=limit)
+
+    # -- commands ----------------------------------------------------------------
+
+    def create(self, draft: CaseDraft, actor: str) -> Case:
+        draft = self.hub.plugins.intake(draft, self.hub)
+        now = self.clock()
+        values: dict[str, Any] = {
+            **{name: getattr(draft, name) for name in CaseDraft.model_fields},
+            "id": str(ULID()),
+            "status": Status.NEW,
+            "is_escalated": False,
+            "sla": [],
+            "csat": None,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        snapshot = draft.model_dump(mode="json", exclude_defaults=True)
+        with write_connection(self.engine) as conn:
+            case = store.insert_case(conn, values)
+            committed = self._append(conn, case, [("case.created", snapshot)], actor, now)
+        self._notify(committed, case)
+        return case
+
+    def update(self, ref: str, changes: CaseChanges, actor: str) -> Case:
+        return self._change(ref, changes.changed(), actor, version=changes.version)
+
+    def assign(self, ref: str, actor: str, *, queue: Any = ..., owner: Any = ..., version: int | None = None) -> Case:
+        fields = {k: v for k, v in (("queue", queue), ("owner", owner)) if v is not ...}
+        return self._change(ref, fields, actor, version=version)
+
+    def set_status(self, ref: str, status: Status, actor: str, *, version: int | None = None) -> Case:
+        return self._change(ref, {"status": Status(status)}, actor, version=version)
+
+    def comment(self, ref: str, comment: CommentDraft, actor: str) -> tuple[Case, Event]:
+        now = self.clock()
+        with write_connection(self.engine) as conn:
+            case = store.fetch_case(conn, ref, for_update=True)
+            author = comment.author or actor
+            values: dict[str, Any] = {"updated_at": now}
+            contact_email = (case.contact.email or "").lower()
+            if comment.public and case.first_response_at is None and author.lower() != contact_email:
+                values["first_response_at"] = now
+            updated = self._write(conn, case, case.version, values)
+            data = {"body": comment.body, "public": comment.public, "author": author}
+            committed = self._append(conn, updated, [("comment.added", data)], actor, now)
+        self._notify(committed, updated)
+        return updated, committed[0]
+
+    # -- the shared path -------------------------------------------------------
+
+    def _change(self, ref: str, fields: dict[str, Any], actor: str, *, version: int | None) -> Case:
+        now = self.clock()
+        with write_connection(self.engine) as conn:
+            case = store.fetch_case(conn, ref, for_update=True)
+            if version is not None and version != case.version:
+                raise VersionConflict(case.id, version, case.version)
+            diff = {k: v for k, v in fields.items() if _jsonable(getattr(case, k)) != _jsonable(v)}
+            if not diff:
+                return case
+            values, pending = self._consequences(case, diff, now)
+            updated = self._write(conn, case, case.version, values)
+            committed = self._append(conn, updated, pending, actor, now)
+        self._notify(committed, updated)
+        return updated
+
+    @staticmethod
+    def _consequences(case: Case, diff: dict[str, Any], now: datetime) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+        """Column values and events that follow from a change (status timestamps, assignment)."""
+        values = {**diff, "updated_at": now}
+        changes = {k: [_jsonable(getattr(case, k)), _jsonable(v)] for k, v in diff.items()}
+        pending: list[tuple[str, dict[str, Any]]] = [("case.updated", {"changes": changes})]
+        if "status" in diff:
+            new = Status(diff["status"])
+            if new not in allowed_transitions(case.status):
+                raise InvalidTransition(case.status, new, allowed_transitions(case.status))
+            if new is Status.RESOLVED:
+                values["resolved_at"] = now
+            elif new is Status.CLOSED:
+                values["closed_at"] = now
+                values.setdefault("resolved_at", case.resolved_at or now)
+            elif case.status is Status.RESOLVED:
+                values["resolved_at"] = None
+            pending.append(("case.status_changed", {"from": str(case.status), "to": str(new)}))
+        if any(k in diff for k in _ASSIGNMENT):
+            pending.append(("case.assigned", {k: changes[k] for k in _ASSIGNMENT if k in changes}))
+        return values, pending
+
+    @staticmethod
+    def _write(conn: Connection, case: Case, version: int, values: dict[str, Any]) -> Case:
+        updated = store.update_case(conn, case.id, version, values)
+        if updated is None:  # only reachable where the row could not be locked
+            current = store.fetch_case(conn, case.id)
+            raise VersionConflict(case.id, version, current.version)
+        return updated
+
+    def _append(
+        self, conn: Connection, case: Case, pending: list[tuple[str, dict[str, Any]]], actor: str, now: datetime
+    ) -> list[Event]:
+        """Append events and the outbox rows they cause, inside the caller's transaction."""
+        committed: list[Event] = []
+        plugins = self.hub.plugins
+        plan = plugins.has_impls("plan_deliveries")
+        for type_, data in pending:
+            event = store.insert_event(conn, case.id, type_, now, actor, data)
+            committed.append(event)
+            if not plan:
+                continue
+            deliveries, failures = plugins.plan_deliveries(event, case)
+            enqueue(conn, case_id=case.id, event_id=event.id, deliveries=deliveries, now=now)
+            for plugin, error in failures:
+                failed = {"plugin": plugin, "hook": "plan_deliveries", "event_id": event.id, "error": error}
+                committed.append(store.insert_event(conn, case.id, "plugin.failed", now, "casehub", failed))
+        return committed
+
+    def _notify(self, committed: list[Event], case: Case) -> None:
+        if self.hub.plugins.has_impls("event_committed"):
+            for event in committed:
+                self.hub.plugins.event_committed(event, case, self.hub)

@@ -1,0 +1,203 @@
+"""Reading and writing case rows; the only place that knows how a Case maps onto columns."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, and_, func, insert, or_, select, update
+
+from casehub.errors import CaseNotFound
+from casehub.model import Case, Event
+from casehub.store.tables import cases, events
+
+__all__ = [
+    "CaseFilter",
+    "case_columns",
+    "fetch_case",
+    "format_number",
+    "insert_case",
+    "insert_event",
+    "list_cases",
+    "list_events",
+    "parse_number",
+    "update_case",
+]
+
+NUMBER_PREFIX = "C-"
+
+
+def format_number(seq: int) -> str:
+    return f"{NUMBER_PREFIX}{seq:06d}"
+
+
+def parse_number(ref: str) -> int | None:
+    """``C-000123``, ``c-123`` and ``123`` all mean case number 123."""
+    text = ref.strip().upper().removeprefix(NUMBER_PREFIX)
+    return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
+def _row_to_case(row: Row[Any]) -> Case:
+    m = row._mapping
+    return Case.model_validate(
+        {
+            "id": m["id"],
+            "number": format_number(m["seq"]),
+            "subject": m["subject"],
+            "description": m["description"],
+            "status": m["status"],
+            "priority": m["priority"],
+            "type": m["type"],
+            "channel": m["channel"],
+            "contact": m["contact"],
+            "account": m["account"],
+            "tags": m["tags"],
+            "queue": m["queue"],
+            "owner": m["owner"],
+            "is_escalated": m["is_escalated"],
+            "custom_fields": m["custom_fields"],
+            "external_links": m["external_links"],
+            "sla": m["sla"],
+            "csat": m["csat"],
+            "created_at": m["created_at"],
+            "updated_at": m["updated_at"],
+            "first_response_at": m["first_response_at"],
+            "resolved_at": m["resolved_at"],
+            "closed_at": m["closed_at"],
+            "version": m["version"],
+        }
+    )
+
+
+def case_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Case field values -> column values (JSON-ready, denormalised filter columns filled in)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "contact":
+            contact = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+            out["contact"] = contact
+            out["contact_email"] = (contact or {}).get("email")
+        elif key == "account":
+            account = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+            out["account"] = account
+            out["account_name"] = account.get("name") if account else None
+        elif key in ("external_links", "sla"):
+            out[key] = [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value]
+        elif key in ("status", "priority", "type", "channel") and value is not None:
+            out[key] = str(value)
+        else:
+            out[key] = value
+    return out
+
+
+def insert_case(conn: Connection, values: dict[str, Any]) -> Case:
+    row = conn.execute(insert(cases).values(**case_columns(values)).returning(*cases.c)).one()
+    return _row_to_case(row)
+
+
+def fetch_case(conn: Connection, ref: str, *, for_update: bool = False) -> Case:
+    """A case by id or number; ``for_update`` locks its row (PostgreSQL) for a read-modify-write."""
+    seq = parse_number(ref)
+    condition = cases.c.seq == seq if seq is not None else cases.c.id == ref
+    query = select(cases).where(condition)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise CaseNotFound(ref)
+    return _row_to_case(row)
+
+
+def update_case(conn: Connection, case_id: str, version: int, values: dict[str, Any]) -> Case | None:
+    """Apply ``values`` if the case is still at ``version``; ``None`` if someone changed it first."""
+    query = (
+        update(cases)
+        .where(and_(cases.c.id == case_id, cases.c.version == version))
+        .values(**case_columns(values), version=cases.c.version + 1)
+        .returning(*cases.c)
+    )
+    row = conn.execute(query).first()
+    return _row_to_case(row) if row is not None else None
+
+
+def insert_event(conn: Connection, case_id: str, type_: str, at: Any, actor: str, data: dict[str, Any]) -> Event:
+    event_id = conn.execute(
+        insert(events).values(case_id=case_id, type=type_, at=at, actor=actor, data=data).returning(events.c.id)
+    ).scalar_one()
+    return Event(id=event_id, case_id=case_id, type=type_, at=at, actor=actor, data=data)
+
+
+def list_events(conn: Connection, case_id: str, *, after: int = 0, limit: int = 500) -> list[Event]:
+    rows = conn.execute(
+        select(events).where(events.c.case_id == case_id, events.c.id > after).order_by(events.c.id).limit(limit)
+    )
+    return [Event.model_validate(dict(r._mapping)) for r in rows]
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass
+class CaseFilter:
+    """What ``GET /api/v1/cases`` and ``casehub cases list`` filter on; lists mean "any of"."""
+
+    status: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)
+    type: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    queue: str | None = None
+    owner: str | None = None
+    contact_email: str | None = None
+    q: str | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        for name in ("status", "priority", "type", "channel"):
+            values = getattr(self, name)
+            if values:
+                query = query.where(cases.c[name].in_(values))
+        if self.queue is not None:
+            query = query.where(cases.c.queue == self.queue)
+        if self.owner is not None:
+            query = query.where(cases.c.owner == self.owner)
+        if self.contact_email is not None:
+            query = query.where(func.lower(cases.c.contact_email) == self.contact_email.lower())
+        if self.q:
+            pattern = _like(self.q)
+            query = query.where(
+                or_(
+                    cases.c.subject.ilike(pattern, escape="\\"),
+                    cases.c.description.ilike(pattern, escape="\\"),
+                    cases.c.contact_email.ilike(pattern, escape="\\"),
+                    cases.c.account_name.ilike(pattern, escape="\\"),
+                )
+            )
+        return query
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The position a cursor stands for; ``ValueError`` for anything not made by :func:`encode_cursor`."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if text.startswith("s:") and text[2:].isdigit():
+            return int(text[2:])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ValueError("invalid cursor; use the next_cursor value of the previous page")
+
+
+def list_cases(conn: Connection, flt: CaseFilter, *, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+    """Newest first, keyset-paginated (stable while cases are added)."""
+    query = flt.apply(select(cases))
+    if cursor:
+        query = query.where(cases.c.seq < decode_cursor(cursor))
+    rows = conn.execute(query.order_by(cases.c.seq.desc()).limit(limit + 1)).all()
+    items = [_row_to_case(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1]._mapping["seq"]) if len(rows) > limit else None
+    return items, next_cursor

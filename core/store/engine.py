@@ -1,0 +1,103 @@
+"""Engines that keep the promise behind a 201: a committed case survives a power cut.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` (every commit is fsynced) and
+foreign keys on.  Automatic WAL checkpoints happen inside whichever commit
+crosses the threshold and cost that request hundreds of milliseconds, so a
+long-running process turns them off and runs :class:`Checkpointer` in a
+background thread instead.
+
+Write transactions on SQLite start with ``BEGIN IMMEDIATE``: a deferred
+transaction that later wants to write can fail with "database is locked"
+without waiting, whereas an immediate one queues on ``busy_timeout``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+__all__ = ["Checkpointer", "make_engine", "normalise_url", "write_connection"]
+
+log = logging.getLogger(__name__)
+
+WRITE = "casehub_write"
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people paste (``postgresql://``, ``postgres://``) and pick psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def make_engine(url: str, *, autocheckpoint: bool = True, echo: bool = False) -> Engine:
+    """An engine for ``url``; ``autocheckpoint=False`` when a :class:`Checkpointer` runs."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+    engine = create_engine(url, echo=echo)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin event decide how a transaction starts.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute(f"PRAGMA wal_autocheckpoint={1000 if autocheckpoint else 0}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a write transaction: commit on success, roll back on any error."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+class Checkpointer:
+    """Runs SQLite WAL checkpoints off the request path, every ``interval`` seconds."""
+
+    def __init__(self, engine: Engine, interval: float = 1.0) -> None:
+        self._engine = engine
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="casehub-wal-checkpoint", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.checkpoint("TRUNCATE")
+
+    def checkpoint(self, mode: str = "PASSIVE") -> None:
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
+        except Exception:  # a failed checkpoint is retried next tick; it must not kill the thread
+            log.exception("WAL checkpoint failed")
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.checkpoint()

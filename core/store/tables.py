@@ -1,0 +1,135 @@
+"""The schema: cases, the append-only event log, and the transactional outbox.
+
+Columns that people filter on (status, priority, queue, owner, channel, contact
+email) are real indexed columns; the rest of the case travels as JSON so plugins
+can add fields without a migration per vendor.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+__all__ = ["cases", "events", "metadata", "outbox", "UTCDateTime"]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always hands back an aware datetime, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+cases = Table(
+    "cases",
+    metadata,
+    # seq gives the human number (C-000123) and is never reused (sqlite_autoincrement).
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(26), nullable=False, unique=True),
+    Column("subject", String(255), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("priority", String(16), nullable=False, index=True),
+    Column("type", String(16), nullable=False),
+    Column("channel", String(16), nullable=False, index=True),
+    Column("contact_email", String(320), index=True),
+    Column("contact", Json, nullable=False),
+    Column("account_name", String(255), index=True),
+    Column("account", Json),
+    Column("tags", Json, nullable=False),
+    Column("queue", String(255), index=True),
+    Column("owner", String(255), index=True),
+    Column("is_escalated", Boolean, nullable=False),
+    Column("custom_fields", Json, nullable=False),
+    Column("external_links", Json, nullable=False),
+    Column("sla", Json, nullable=False),
+    Column("csat", Json),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("first_response_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("version", Integer, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(26), ForeignKey("cases.id"), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("data", Json, nullable=False),
+    Index("ix_events_case_id_id", "case_id", "id"),
+    Index("ix_events_type_at", "type", "at"),
+    sqlite_autoincrement=True,
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(26), ForeignKey("cases.id"), nullable=False),
+    Column("event_id", BigId, ForeignKey("events.id")),
+    Column("destination", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime),
+    Column("leased_by", String(255)),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_outbox_case_id_destination_id", "case_id", "destination", "id"),
+    sqlite_autoincrement=True,
+)
