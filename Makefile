@@ -1,0 +1,33 @@
+# The README's two commands: `make run` and `make test`. Only python3 (3.11+), pip and make needed.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[all,test,docs]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Install, then serve casehub on SQLite with the example config (http://127.0.0.1:8000/docs).
+run: $(STAMP)
+	$(BIN)/casehub --config config/casehub.toml serve
+
+# Install, then run the whole suite. pytest's exit 5 ("no tests collected") is a failure here.
+test: $(STAMP)
+	@$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+bench: $(STAMP)
+	$(BIN)/python bench/create_cases.py
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info site

@@ -1,0 +1,187 @@
+"""pytest fixtures for testing casehub and casehub plugins (registered as a ``pytest11`` plugin).
+
+A plugin author's test needs nothing but this::
+
+    def test_my_plugin_tags_new_cases(hub, register_plugin):
+        register_plugin(my_plugin, "mine")
+        case = hub.service.create(CaseDraft(subject="Hi"), actor="test")
+        assert "vip" in case.tags
+
+Fixtures:
+
+``hub``
+    A started hub on a fresh SQLite database in ``tmp_path``, with no plugins
+    loaded from entry points (register the ones under test).
+``make_hub``
+    ``make_hub(config=None, *, entry_points=False, database_url=None)`` builds
+    more hubs; all are closed at the end of the test.
+``register_plugin``
+    ``register_plugin(obj, name=None)`` registers a plugin object on ``hub``
+    for this test only (unregistered in ``finally``), and fails the test if
+    casehub refused it (a misspelt hook, say).
+``live_server``
+    ``hub``'s web app served by uvicorn on 127.0.0.1 with a free port; its
+    ``url`` and ``token`` attributes are what an HTTP client needs.
+``api``
+    An ``httpx.Client`` for ``live_server`` with the bearer token set.
+``database_url``
+    The URL ``hub`` uses. Tests that request ``any_database_url`` run once on
+    SQLite and once on PostgreSQL (a fresh schema per test) when
+    ``CASEHUB_TEST_DATABASE_URL`` is set, and skip the PostgreSQL run otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from ulid import ULID
+
+from casehub.host import PluginHost
+from casehub.hub import Hub, build_hub
+from casehub.store.engine import normalise_url
+
+__all__ = ["LiveServer", "TEST_TOKEN", "postgres_schema_url"]
+
+TEST_TOKEN = "casehub-test-token-0123456789"
+PG_ENV = "CASEHUB_TEST_DATABASE_URL"
+
+
+def postgres_schema_url(base_url: str, schema: str) -> str:
+    """``base_url`` with every connection's ``search_path`` set to ``schema``."""
+    sep = "&" if "?" in base_url else "?"
+    return f"{normalise_url(base_url)}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture
+def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Parametrised over SQLite and PostgreSQL by :func:`pytest_generate_tests`."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'casehub.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL run: set {PG_ENV} to a database casehub may create schemas in")
+    schema = f"t_{str(ULID()).lower()}"
+    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield postgres_schema_url(base, schema)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "any_database_url" in metafunc.fixturenames:
+        metafunc.parametrize("any_database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'casehub.db'}"
+
+
+@pytest.fixture
+def make_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
+    hubs: list[Hub] = []
+
+    def make(
+        config: dict[str, Any] | None = None,
+        *,
+        entry_points: bool = False,
+        database_url: str | None = None,
+        start: bool = True,
+    ) -> Hub:
+        config = {section: dict(values) for section, values in (config or {}).items()}
+        core = config.setdefault("casehub", {})
+        core.setdefault("database_url", database_url or f"sqlite:///{tmp_path / f'hub{len(hubs)}.db'}")
+        config.setdefault("api", {}).setdefault("tokens", [TEST_TOKEN])
+        hub = build_hub(config, plugins=None if entry_points else PluginHost())
+        hubs.append(hub)
+        if start:
+            hub.start()
+        return hub
+
+    yield make
+    for hub in reversed(hubs):
+        hub.close()
+
+
+@pytest.fixture
+def hub(make_hub: Callable[..., Hub], database_url: str) -> Hub:
+    return make_hub(database_url=database_url)
+
+
+@pytest.fixture
+def register_plugin(hub: Hub) -> Iterator[Callable[..., object]]:
+    names: list[str] = []
+
+    def register(plugin: object, name: str | None = None) -> object:
+        name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        info = hub.plugins.register(plugin, name)
+        if info.status != "enabled":
+            pytest.fail(f"casehub refused plugin {name!r}: {info.reason}")
+        names.append(name)
+        return plugin
+
+    try:
+        yield register
+    finally:
+        for name in names:
+            hub.plugins.unregister(name)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    token: str
+    hub: Hub
+
+
+@pytest.fixture
+def live_server(hub: Hub) -> Iterator[LiveServer]:
+    import uvicorn
+
+    from casehub.api.app import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(hub), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="casehub-live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start within 10 s")
+        time.sleep(0.01)
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", token=TEST_TOKEN, hub=hub)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def api(live_server: LiveServer) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {live_server.token}"}
+    with httpx.Client(base_url=live_server.url, headers=headers, timeout=30) as client:
+        yield client
