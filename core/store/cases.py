@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, Select, and_, bindparam, func, insert, or_, select, update
 
 from casehub.errors import CaseNotFound
 from casehub.model import Case, Event
@@ -91,8 +91,14 @@ def case_columns(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Statements built once: parameters travel separately, so SQLAlchemy's compiled cache is hit
+# on every call instead of building a cache key from the values each time.
+_INSERT_CASE = insert(cases).returning(*cases.c)
+_INSERT_EVENT = insert(events).returning(events.c.id)
+
+
 def insert_case(conn: Connection, values: dict[str, Any]) -> Case:
-    row = conn.execute(insert(cases).values(**case_columns(values)).returning(*cases.c)).one()
+    row = conn.execute(_INSERT_CASE, case_columns(values)).one()
     return _row_to_case(row)
 
 
@@ -111,20 +117,21 @@ def fetch_case(conn: Connection, ref: str, *, for_update: bool = False) -> Case:
 
 def update_case(conn: Connection, case_id: str, version: int, values: dict[str, Any]) -> Case | None:
     """Apply ``values`` if the case is still at ``version``; ``None`` if someone changed it first."""
+    columns = case_columns(values)
     query = (
         update(cases)
-        .where(and_(cases.c.id == case_id, cases.c.version == version))
-        .values(**case_columns(values), version=cases.c.version + 1)
+        .where(and_(cases.c.id == bindparam("_id"), cases.c.version == bindparam("_version")))
+        .values({**{name: bindparam(f"v_{name}") for name in columns}, "version": cases.c.version + 1})
         .returning(*cases.c)
     )
-    row = conn.execute(query).first()
+    params = {f"v_{name}": value for name, value in columns.items()}
+    row = conn.execute(query, {**params, "_id": case_id, "_version": version}).first()
     return _row_to_case(row) if row is not None else None
 
 
 def insert_event(conn: Connection, case_id: str, type_: str, at: Any, actor: str, data: dict[str, Any]) -> Event:
-    event_id = conn.execute(
-        insert(events).values(case_id=case_id, type=type_, at=at, actor=actor, data=data).returning(events.c.id)
-    ).scalar_one()
+    params = {"case_id": case_id, "type": type_, "at": at, "actor": actor, "data": data}
+    event_id = conn.execute(_INSERT_EVENT, params).scalar_one()
     return Event(id=event_id, case_id=case_id, type=type_, at=at, actor=actor, data=data)
 
 
