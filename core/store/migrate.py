@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from casehub.errors import DatabaseNotReady
 
-__all__ = ["current_revision", "ensure_ready", "head_revision", "upgrade"]
+__all__ = ["current_revision", "downgrade", "ensure_ready", "head_revision", "upgrade"]
 
 
 def _config() -> Config:
@@ -35,6 +35,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    cfg = _config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
 
 
 def ensure_ready(engine: Engine) -> None:
