@@ -68,6 +68,9 @@ class DeliveryResult:
     retry_after: float | None = None
 
 
+_INSERT = insert(outbox)
+
+
 def enqueue(conn: Connection, *, case_id: str, event_id: int, deliveries: list[Delivery], now: datetime) -> None:
     """Store deliveries inside the caller's transaction.
 
@@ -93,4 +96,4 @@ def enqueue(conn: Connection, *, case_id: str, event_id: int, deliveries: list[D
         }
         for n, d in enumerate(deliveries)
     ]
-    conn.execute(insert(outbox), rows)
+    conn.execute(_INSERT, rows)

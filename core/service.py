@@ -90,6 +90,9 @@ class CaseService:
             "csat": None,
             "created_at": now,
             "updated_at": now,
+            "first_response_at": None,
+            "resolved_at": None,
+            "closed_at": None,
             "version": 1,
         }
         snapshot = draft.model_dump(mode="json", exclude_defaults=True)
