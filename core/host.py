@@ -150,13 +150,12 @@ class PluginHost:
         for plugin, function, argnames in self._impls("intake"):
             try:
                 changed = self._call(function, argnames, {"draft": draft, "hub": hub})
+                if changed is not None:  # re-validated: a plugin must not smuggle in what the API refuses
+                    draft = type(draft).model_validate(changed.model_dump())
             except IntakeRejected:
                 raise
             except Exception:
                 log.exception("plugin %s failed in hook intake; the case is taken in without its changes", plugin)
-                continue
-            if changed is not None:
-                draft = type(draft).model_validate(changed.model_dump())
         return draft
 
     def plan_deliveries(self, event: Event, case: Case) -> tuple[list[Delivery], list[tuple[str, str]]]:
