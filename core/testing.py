@@ -24,6 +24,8 @@ Fixtures:
     ``url`` and ``token`` attributes are what an HTTP client needs.
 ``api``
     An ``httpx.Client`` for ``live_server`` with the bearer token set.
+``serve``
+    ``with serve(hub) as client:`` serves any other hub the same way.
 ``database_url``
     The URL ``hub`` uses. Tests that request ``any_database_url`` run once on
     SQLite and once on PostgreSQL (a fresh schema per test) when
@@ -37,6 +39,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +54,7 @@ from casehub.host import PluginHost
 from casehub.hub import Hub, build_hub
 from casehub.store.engine import normalise_url
 
-__all__ = ["LiveServer", "TEST_TOKEN", "postgres_schema_url"]
+__all__ = ["LiveServer", "TEST_TOKEN", "client_for", "postgres_schema_url", "run_server"]
 
 TEST_TOKEN = "casehub-test-token-0123456789"
 PG_ENV = "CASEHUB_TEST_DATABASE_URL"
@@ -157,8 +160,9 @@ class LiveServer:
     hub: Hub
 
 
-@pytest.fixture
-def live_server(hub: Hub) -> Iterator[LiveServer]:
+@contextmanager
+def run_server(hub: Hub) -> Iterator[LiveServer]:
+    """Serve ``hub``'s web app with uvicorn on 127.0.0.1 (a free port) until the block ends."""
     import uvicorn
 
     from casehub.api.app import create_app
@@ -180,8 +184,32 @@ def live_server(hub: Hub) -> Iterator[LiveServer]:
         thread.join(timeout=10)
 
 
+@contextmanager
+def client_for(server: LiveServer) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {server.token}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def live_server(hub: Hub) -> Iterator[LiveServer]:
+    with run_server(hub) as server:
+        yield server
+
+
 @pytest.fixture
 def api(live_server: LiveServer) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {live_server.token}"}
-    with httpx.Client(base_url=live_server.url, headers=headers, timeout=30) as client:
+    with client_for(live_server) as client:
         yield client
+
+
+@pytest.fixture
+def serve() -> Callable[[Hub], AbstractContextManager[httpx.Client]]:
+    """``with serve(hub) as client:`` — serve any hub (say, one on PostgreSQL) and get an authenticated client."""
+
+    @contextmanager
+    def serving(hub: Hub) -> Iterator[httpx.Client]:
+        with run_server(hub) as server, client_for(server) as client:
+            yield client
+
+    return serving

@@ -1,0 +1,34 @@
+"""The web app of one hub: REST API, operational endpoints, and the routes plugins mount."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from casehub import __version__
+from casehub.api import cases, system
+from casehub.api.limits import BodyLimit
+from casehub.api.metrics import Metrics, RequestMetrics
+from casehub.api.problems import install_problem_handlers
+from casehub.hub import Hub
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """
+The casehub REST API. Authenticate with `Authorization: Bearer <token>` (tokens from `[api] tokens`).
+Errors are RFC 9457 problem documents: `{type, title, status, detail, code, errors[]}`.
+"""
+
+
+def create_app(hub: Hub) -> FastAPI:
+    """Build the app for ``hub``; the caller owns the hub (starts and closes it)."""
+    app = FastAPI(title="casehub", version=__version__, description=DESCRIPTION)
+    app.state.hub = hub
+    app.state.metrics = Metrics(hub)
+    install_problem_handlers(app)
+    app.include_router(cases.router)
+    app.include_router(system.router)
+    for router in hub.plugins.routers(hub):
+        app.include_router(router)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(BodyLimit, max_bytes=hub.settings.server.max_body_bytes)
+    return app

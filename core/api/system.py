@@ -1,0 +1,36 @@
+"""Unauthenticated operational endpoints: health for load balancers, metrics for Prometheus."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from casehub.store import migrate
+
+__all__ = ["router"]
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz", summary="Is casehub able to serve? (checks the database)")
+def healthz(request: Request) -> JSONResponse:
+    hub = request.app.state.hub
+    try:
+        with hub.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        migrate.ensure_ready(hub.engine)
+    except Exception as exc:
+        log.warning("health check failed: %s", exc)
+        return JSONResponse({"status": "unavailable", "database": str(exc).splitlines()[0][:200]}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
