@@ -13,14 +13,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from casehub.api.auth import Principal, reader, writer
 from casehub.api.problems import ApiProblem
-from casehub.api.schemas import AssignRequest, CasePage, Comment, EventPage, StatusRequest
+from casehub.api.schemas import AssignRequest, CasePage, Comment, EventPage, StatusRequest, problem_responses
 from casehub.hub import Hub
 from casehub.model import Case, CaseChanges, CaseDraft, CaseType, Channel, CommentDraft, Event, Priority, Status
 from casehub.store.cases import CaseFilter
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+router = APIRouter(
+    prefix="/api/v1/cases", tags=["cases"], responses=problem_responses(400, 401, 403, 404, 409, 413, 422)
+)
 
 Ref = Annotated[str, "a case id or number (C-000123)"]
 
@@ -65,11 +67,11 @@ def list_cases(
     contact_email: Annotated[str | None, Query(max_length=320)] = None,
     q: Annotated[str | None, Query(max_length=255, description="Text in subject, description, email or account.")] = None,
     limit: Annotated[int | None, Query(ge=1, le=200, description="Page size; default [api] page_size.")] = None,
-    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$", description="next_cursor of the previous page.")] = None,
     _: Principal = Depends(reader),
 ) -> CasePage:
     hub = _hub(request)
-    for name, value in (("queue", queue), ("owner", owner), ("contact_email", contact_email), ("q", q), ("cursor", cursor)):
+    for name, value in (("queue", queue), ("owner", owner), ("contact_email", contact_email), ("q", q)):
         if value is not None and "\x00" in value:
             raise ApiProblem(422, f"{name}: must not contain NUL characters", code="validation_error")
     flt = CaseFilter(
@@ -82,10 +84,7 @@ def list_cases(
         contact_email=contact_email,
         q=q,
     )
-    try:
-        page = hub.service.list(flt, limit=limit or hub.settings.api.page_size, cursor=cursor)
-    except ValueError as exc:
-        raise ApiProblem(400, str(exc), code="invalid_cursor") from None
+    page = hub.service.list(flt, limit=limit or hub.settings.api.page_size, cursor=cursor)
     if page.next_cursor:
         params: list[tuple[str, Any]] = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
         params.append(("cursor", page.next_cursor))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from casehub.api.problems import TITLES
 from casehub.model import Case, Event, ShortText, Status
 
-__all__ = ["AssignRequest", "CasePage", "Comment", "EventPage", "StatusRequest"]
+__all__ = ["AssignRequest", "CasePage", "Comment", "EventPage", "Problem", "StatusRequest", "problem_responses"]
 
 
 class CasePage(BaseModel):
@@ -32,7 +34,9 @@ class Comment(BaseModel):
 
 
 class AssignRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"anyOf": [{"required": ["queue"]}, {"required": ["owner"]}]}
+    )
 
     queue: ShortText | None = Field(None, description="Queue to move the case to; null clears it.")
     owner: ShortText | None = Field(None, description="Agent who owns the case; null clears it.")
@@ -50,3 +54,32 @@ class StatusRequest(BaseModel):
 
     status: Status
     version: int | None = Field(None, ge=1, description="If given, refuse with 409 unless the case is at this version.")
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field, e.g. contact.email.")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem document; 409s add current_version or current/requested/allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError]
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem documents a route can answer with."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    schema["properties"]["errors"] = {"type": "array", "items": FieldError.model_json_schema()}
+    return {
+        status: {"description": TITLES[status], "content": {"application/problem+json": {"schema": schema}}}
+        for status in statuses
+    }

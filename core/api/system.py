@@ -18,7 +18,11 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["system"])
 
 
-@router.get("/healthz", summary="Is casehub able to serve? (checks the database)")
+@router.get(
+    "/healthz",
+    summary="Is casehub able to serve? (checks the database)",
+    responses={200: {"description": "Healthy"}, 503: {"description": "The database cannot be used"}},
+)
 def healthz(request: Request) -> JSONResponse:
     hub = request.app.state.hub
     try:
@@ -31,6 +35,11 @@ def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
 def metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
