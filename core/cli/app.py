@@ -1,0 +1,64 @@
+"""The root command: global options, and the command groups mounted on it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from casehub import __version__
+from casehub.cli import cases, check, db, init, plugins, serve
+from casehub.cli.state import State, err_console
+from casehub.host import PluginHost
+from casehub.loader import PluginSelection
+
+__all__ = ["build_cli", "main"]
+
+HELP = """casehub: cases, their history, and the tools they must reach (Salesforce, Jira, Slack, web forms).
+
+Start with `casehub init`, then `casehub check` and `casehub serve`.
+"""
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"casehub {__version__}")
+        raise typer.Exit
+
+
+def build_cli(plugin_host: PluginHost | None = None) -> typer.Typer:
+    """The CLI with the built-in commands and those plugins add through ``cli_commands``."""
+    app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich", pretty_exceptions_enable=False)
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        config: Annotated[
+            Path | None,
+            typer.Option("--config", "-c", envvar="CASEHUB_CONFIG", help="Config file (default: ./casehub.toml)."),
+        ] = None,
+        version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    ) -> None:
+        ctx.obj = State(config_option=config)
+
+    init.register(app)
+    check.register(app)
+    serve.register(app)
+    plugins.register(app)
+    app.add_typer(db.app, name="db")
+    app.add_typer(cases.app, name="cases")
+    host = plugin_host or PluginHost.from_entry_points(PluginSelection.from_config(None, []))
+    host.cli_commands(app)
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" on every health check
+    try:
+        build_cli()()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        raise SystemExit(130) from None

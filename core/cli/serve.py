@@ -1,0 +1,42 @@
+"""``casehub serve``: the API (and, as later issues add them, workers and scheduler) in one process."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from casehub.cli.state import console, friendly, open_hub
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @friendly
+    def serve(
+        ctx: typer.Context,
+        host: Annotated[str | None, typer.Option(help="Address to listen on (default: host in the server section).")] = None,
+        port: Annotated[int | None, typer.Option(help="Port (default: port in the server section).", min=1, max=65535)] = None,
+    ) -> None:
+        """Serve casehub over HTTP until interrupted."""
+        import uvicorn
+
+        from casehub.api.app import create_app
+
+        with open_hub(ctx, background_checkpoints=True) as hub:
+            logging.getLogger().setLevel(hub.settings.casehub.log_level)
+            hub.start(checkpoints=True)
+            bind_host = host or hub.settings.server.host
+            bind_port = port or hub.settings.server.port
+            failed = [i for i in hub.plugins.infos if i.status == "failed"]
+            for info in failed:
+                console.print(f"[yellow]![/] plugin {info.name} failed to load: {info.reason}", highlight=False)
+            console.print(
+                f"casehub serving on [bold]http://{bind_host}:{bind_port}[/] "
+                f"(API docs: /docs, health: /healthz) — Ctrl+C to stop"
+            )
+            uvicorn.run(
+                create_app(hub), host=bind_host, port=bind_port, log_level=hub.settings.casehub.log_level.lower()
+            )
