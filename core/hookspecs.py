@@ -143,9 +143,9 @@ def intake(draft: CaseDraft, hub: Hub) -> CaseDraft | None:
 
     Called once per new case, one plugin at a time in load order, before the
     transaction that stores it. Raise :class:`casehub.errors.IntakeRejected`
-    to refuse the case (the channel answers 422 with the reason). Any other
-    exception is logged with the plugin's name and the case is taken in
-    unchanged by that plugin: a broken enricher must not lose a case.
+    to refuse the case (the channel answers 422 with the reason). If it raises
+    anything else, the error is logged with the plugin's name and the case is
+    taken in unchanged by that plugin: a broken enricher must not lose a case.
     """
 
 
