@@ -119,7 +119,9 @@ def _serve_casehub(url: str, port: int) -> None:
 
     from casehub.api.app import create_app
 
-    hub = _hub(url, background=True)
+    if os.environ.get("SWITCH"):
+        sys.setswitchinterval(float(os.environ["SWITCH"]))
+    hub = _hub(url, background=os.environ.get("CASEHUB_BENCH_AUTOCHECKPOINT") != "1")
     uvicorn.run(create_app(hub), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

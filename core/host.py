@@ -151,7 +151,7 @@ class PluginHost:
             try:
                 changed = self._call(function, argnames, {"draft": draft, "hub": hub})
                 if changed is not None:  # re-validated: a plugin must not smuggle in what the API refuses
-                    draft = type(draft).model_validate(changed.model_dump())
+                    draft = type(draft).model_validate(changed.model_dump(warnings=False))
             except IntakeRejected:
                 raise
             except Exception:

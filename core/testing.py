@@ -13,8 +13,10 @@ Fixtures:
     A started hub on a fresh SQLite database in ``tmp_path``, with no plugins
     loaded from entry points (register the ones under test).
 ``make_hub``
-    ``make_hub(config=None, *, entry_points=False, database_url=None)`` builds
-    more hubs; all are closed at the end of the test.
+    ``make_hub(config=None, *, entry_points=False, plugins=None, database_url=None)``
+    builds more hubs (``plugins={"name": plugin}`` registers plugins before the
+    config is validated, so their sections are known); all are closed at the
+    end of the test.
 ``register_plugin``
     ``register_plugin(obj, name=None)`` registers a plugin object on ``hub``
     for this test only (unregistered in ``finally``), and fails the test if
@@ -105,6 +107,7 @@ def make_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
         config: dict[str, Any] | None = None,
         *,
         entry_points: bool = False,
+        plugins: dict[str, object] | None = None,
         database_url: str | None = None,
         start: bool = True,
     ) -> Hub:
@@ -112,7 +115,14 @@ def make_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
         core = config.setdefault("casehub", {})
         core.setdefault("database_url", database_url or f"sqlite:///{tmp_path / f'hub{len(hubs)}.db'}")
         config.setdefault("api", {}).setdefault("tokens", [TEST_TOKEN])
-        hub = build_hub(config, plugins=None if entry_points else PluginHost())
+        host = None if entry_points else PluginHost()
+        for name, plugin in (plugins or {}).items():
+            if host is None:
+                raise ValueError("give either entry_points=True or plugins, not both")
+            info = host.register(plugin, name)
+            if info.status != "enabled":
+                pytest.fail(f"casehub refused plugin {name!r}: {info.reason}")
+        hub = build_hub(config, plugins=host)
         hubs.append(hub)
         if start:
             hub.start()

@@ -44,14 +44,17 @@ def _comment(event: Event, case_version: int | None = None) -> Comment:
     )
 
 
+def _json(case: Case, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    # The case is already a validated model: serialise it once, skipping FastAPI's
+    # re-validation against response_model (a measurable share of an intake's CPU).
+    return Response(case.model_dump_json(), status_code=status, media_type="application/json", headers=headers)
+
+
 @router.post("", status_code=201, summary="Create a case", response_model=Case)
-def create_case(
-    draft: CaseDraft, request: Request, response: Response, who: Principal = Depends(writer)
-) -> Case:
+def create_case(draft: CaseDraft, request: Request, who: Principal = Depends(writer)) -> Response:
     case = _hub(request).service.create(draft, actor=who.actor)
     request.app.state.metrics.cases_created.inc()
-    response.headers["Location"] = f"/api/v1/cases/{case.id}"
-    return case
+    return _json(case, 201, {"Location": f"/api/v1/cases/{case.id}"})
 
 
 @router.get("", summary="List cases, newest first", response_model=CasePage)
@@ -93,15 +96,14 @@ def list_cases(
 
 
 @router.get("/{ref}", summary="Read a case", response_model=Case)
-def get_case(ref: Ref, request: Request, response: Response, _: Principal = Depends(reader)) -> Case:
+def get_case(ref: Ref, request: Request, _: Principal = Depends(reader)) -> Response:
     case = _hub(request).service.get(ref)
-    response.headers["ETag"] = f'"{case.version}"'
-    return case
+    return _json(case, headers={"ETag": f'"{case.version}"'})
 
 
 @router.patch("/{ref}", summary="Change fields of a case", response_model=Case)
-def update_case(ref: Ref, changes: CaseChanges, request: Request, who: Principal = Depends(writer)) -> Case:
-    return _hub(request).service.update(ref, changes, actor=who.actor)
+def update_case(ref: Ref, changes: CaseChanges, request: Request, who: Principal = Depends(writer)) -> Response:
+    return _json(_hub(request).service.update(ref, changes, actor=who.actor))
 
 
 @router.post("/{ref}/assign", summary="Assign a case to a queue and/or an owner", response_model=Case)
