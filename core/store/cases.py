@@ -134,7 +134,7 @@ def update_case(conn: Connection, case_id: str, version: int, values: dict[str, 
 def insert_event(conn: Connection, case_id: str, type_: str, at: Any, actor: str, data: dict[str, Any]) -> Event:
     params = {"case_id": case_id, "type": type_, "at": at, "actor": actor, "data": data}
     event_id = conn.execute(_INSERT_EVENT, params).scalar_one()
-    return Event(id=event_id, case_id=case_id, type=type_, at=at, actor=actor, data=data)
+    return Event.model_construct(id=event_id, case_id=case_id, type=type_, at=at, actor=actor, data=data)
 
 
 def list_events(conn: Connection, case_id: str, *, after: int = 0, limit: int = 500) -> list[Event]:
