@@ -10,7 +10,7 @@ import typer
 
 from casehub import __version__
 from casehub.cli import cases, check, db, init, plugins, serve
-from casehub.cli.state import State, err_console
+from casehub.cli.state import State, err_console, quiet_loader
 from casehub.host import PluginHost
 from casehub.loader import PluginSelection
 
@@ -39,7 +39,9 @@ def build_cli(plugin_host: PluginHost | None = None) -> typer.Typer:
             Path | None,
             typer.Option("--config", "-c", envvar="CASEHUB_CONFIG", help="Config file (default: ./casehub.toml)."),
         ] = None,
-        version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+        version: Annotated[
+            bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        ] = False,
     ) -> None:
         ctx.obj = State(config_option=config)
 
@@ -47,10 +49,14 @@ def build_cli(plugin_host: PluginHost | None = None) -> typer.Typer:
     check.register(app)
     serve.register(app)
     plugins.register(app)
-    app.add_typer(db.app, name="db")
-    app.add_typer(cases.app, name="cases")
-    host = plugin_host or PluginHost.from_entry_points(PluginSelection.from_config(None, []))
-    host.cli_commands(app)
+    app.add_typer(db.build(), name="db")
+    app.add_typer(cases.build(), name="cases")
+    if plugin_host is None:
+        # The environment's selection only: the config file may be the broken thing the user runs `check` on.
+        # Load failures are reported by the command that needs the plugin, not before every command.
+        with quiet_loader():
+            plugin_host = PluginHost.from_entry_points(PluginSelection.from_config(None, []))
+    plugin_host.cli_commands(app)
     return app
 
 

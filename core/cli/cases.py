@@ -6,17 +6,16 @@ from typing import Annotated, Any
 
 import typer
 
+from casehub.cli.errors import friendly
 from casehub.cli.render import case_panel, case_table, timeline_table
-from casehub.cli.state import actor, console, friendly, open_hub, print_json
+from casehub.cli.state import actor, console, open_hub, print_json
 from casehub.model import Case, CaseChanges, CaseDraft, CaseType, Channel, CommentDraft, Priority, Status
 from casehub.store.cases import CaseFilter
 
-__all__ = ["app"]
-
-app = typer.Typer(help="Create, find, change and comment on cases.", no_args_is_help=True)
+__all__ = ["build"]
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-Ref = Annotated[str, typer.Argument(help="Case id or number (C-000123).")]
+Ref = Annotated[str, typer.Argument(metavar="REF", help="Case id, number (C-000123) or plain number (123).")]
 
 
 def _show(case: Case, as_json: bool) -> None:
@@ -26,7 +25,6 @@ def _show(case: Case, as_json: bool) -> None:
         console.print(case_panel(case))
 
 
-@app.command("list")
 @friendly
 def list_cases(
     ctx: typer.Context,
@@ -34,11 +32,13 @@ def list_cases(
     priority: Annotated[list[Priority] | None, typer.Option(help="Repeat for several.")] = None,
     type: Annotated[list[CaseType] | None, typer.Option(help="Repeat for several.")] = None,  # noqa: A002
     channel: Annotated[list[Channel] | None, typer.Option(help="Repeat for several.")] = None,
-    queue: Annotated[str | None, typer.Option()] = None,
-    owner: Annotated[str | None, typer.Option()] = None,
-    email: Annotated[str | None, typer.Option(help="Contact email.")] = None,
-    q: Annotated[str | None, typer.Option("-q", "--query", help="Text in subject, description, email, account.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    queue: Annotated[str | None, typer.Option(help="Only cases in this queue.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only cases of this owner.")] = None,
+    email: Annotated[str | None, typer.Option(help="Only cases of this contact email.")] = None,
+    q: Annotated[
+        str | None, typer.Option("-q", "--query", help="Text in subject, description, email, account.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Cases per page.")] = 50,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -66,7 +66,6 @@ def list_cases(
         console.print(f"more: casehub cases list --cursor {page.next_cursor} …", highlight=False)
 
 
-@app.command()
 @friendly
 def show(ctx: typer.Context, ref: Ref, as_json: JsonOption = False) -> None:
     """Show a case and its whole timeline."""
@@ -80,18 +79,17 @@ def show(ctx: typer.Context, ref: Ref, as_json: JsonOption = False) -> None:
     console.print(timeline_table(events))
 
 
-@app.command()
 @friendly
 def create(
     ctx: typer.Context,
     subject: Annotated[str, typer.Option(help="One line: what is it about?")],
-    description: Annotated[str, typer.Option()] = "",
+    description: Annotated[str, typer.Option(help="The whole story.")] = "",
     priority: Annotated[Priority, typer.Option()] = Priority.NORMAL,
     type: Annotated[CaseType, typer.Option()] = CaseType.QUESTION,  # noqa: A002
     channel: Annotated[Channel, typer.Option()] = Channel.CLI,
     email: Annotated[str | None, typer.Option(help="Contact email.")] = None,
     name: Annotated[str | None, typer.Option(help="Contact name.")] = None,
-    queue: Annotated[str | None, typer.Option()] = None,
+    queue: Annotated[str | None, typer.Option(help="Queue to put it in.")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Repeat for several.")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -113,7 +111,6 @@ def create(
     _show(case, as_json)
 
 
-@app.command()
 @friendly
 def update(
     ctx: typer.Context,
@@ -143,13 +140,14 @@ def update(
     _show(case, as_json)
 
 
-@app.command()
 @friendly
 def comment(
     ctx: typer.Context,
     ref: Ref,
     body: Annotated[str, typer.Argument(help="The text.")],
-    public: Annotated[bool, typer.Option("--public", help="A reply the customer sees (default: internal note).")] = False,
+    public: Annotated[
+        bool, typer.Option("--public", help="A reply the customer sees (default: internal note).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Reply to the customer (--public) or add an internal note."""
@@ -162,7 +160,6 @@ def comment(
         console.print(f"[green]✓[/] {'reply' if public else 'note'} added to {case.number} (version {case.version})")
 
 
-@app.command()
 @friendly
 def assign(
     ctx: typer.Context,
@@ -180,7 +177,6 @@ def assign(
     _show(case, as_json)
 
 
-@app.command()
 @friendly
 def status(ctx: typer.Context, ref: Ref, new_status: Annotated[Status, typer.Argument(metavar="STATUS")],
            as_json: JsonOption = False) -> None:
@@ -188,3 +184,12 @@ def status(ctx: typer.Context, ref: Ref, new_status: Annotated[Status, typer.Arg
     with open_hub(ctx) as hub:
         case = hub.service.set_status(ref, new_status, actor())
     _show(case, as_json)
+
+
+def build() -> typer.Typer:
+    """The ``cases`` group; a new one per CLI, so tests and plugins never share command state."""
+    app = typer.Typer(help="Create, find, change and comment on cases.", no_args_is_help=True)
+    app.command("list")(list_cases)
+    for command in (show, create, update, comment, assign, status):
+        app.command()(command)
+    return app

@@ -5,20 +5,24 @@ It reads and validates, and never writes: no database is created or migrated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any
 
 import typer
 import yaml
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from pydantic import BaseModel, SecretStr
+from pydantic_settings import SettingsError
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
 
-from casehub.cli.state import State, console
+from casehub.cli.config import core_settings, database_url_issue, environment_error, missing_sqlite_file, shown_url
+from casehub.cli.errors import database_message
+from casehub.cli.state import State, console, quiet_loader
 from casehub.errors import ConfigError
 from casehub.host import PluginHost
 from casehub.hub import plugin_selection
 from casehub.loader import PluginSelection
-from casehub.settings import ConfigFile, CoreSettings, load_settings, read_config_file
+from casehub.settings import ENV_PREFIX, ConfigFile, CoreSettings, load_settings, read_config_file
 from casehub.store import migrate
 from casehub.store.engine import make_engine
 
@@ -27,19 +31,20 @@ __all__ = ["register"]
 
 @dataclass
 class Report:
+    """One line per check; counts the failures that make the exit code 1."""
+
     failed: int = 0
-    lines: list[str] = field(default_factory=list)
 
     def ok(self, message: str) -> None:
-        console.print(f"[green]✓[/] {message}", highlight=False)
+        console.print(f"[green]✓[/] {escape(message)}", highlight=False)
 
     def warn(self, message: str) -> None:
-        console.print(f"[yellow]![/] {message}", highlight=False)
+        console.print(f"[yellow]![/] {escape(message)}", highlight=False)
 
-    def fail(self, message: str, details: list[str] = ()) -> None:  # type: ignore[assignment]
+    def fail(self, message: str, details: list[str] | None = None) -> None:
         self.failed += 1
-        console.print(f"[red]✗[/] {message}", highlight=False)
-        for line in details:
+        console.print(f"[red]✗[/] {escape(message)}", highlight=False)
+        for line in details or ():
             console.print(f"    {line}", markup=False, highlight=False)
 
 
@@ -48,34 +53,57 @@ def _plugins(report: Report, file: ConfigFile) -> PluginHost:
         selection = plugin_selection(file)
     except Exception:  # the core sections are broken; that is reported with the settings
         selection = PluginSelection.from_config(None, [])
-    host = PluginHost.from_entry_points(selection)
+    with quiet_loader():
+        host = PluginHost.from_entry_points(selection)
     for info in host.infos:
         if info.status == "enabled":
             report.ok(f"plugin {info.name} {info.version or ''}: enabled")
         elif info.status == "disabled":
             report.ok(f"plugin {info.name}: disabled ({info.reason})")
         elif info.status == "unavailable":
-            report.warn(f"plugin {info.name}: unavailable, {info.reason} — {info.pip_command or 'install it'}")
+            report.warn(f"plugin {info.name}: unavailable, {info.reason}; {info.pip_command or 'install it'}")
         else:
-            report.fail(f"plugin {info.name}: failed to load", [info.reason or ""])
+            report.fail(f"plugin {info.name} {info.version or ''}: failed to load", [info.reason or ""])
     return host
 
 
-def _database(report: Report, settings: CoreSettings) -> None:
+def _is_secret(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_is_secret(v) for v in value)
+    return isinstance(value, SecretStr) or isinstance(value, BaseModel) and any(
+        isinstance(v, SecretStr) for v in value.__dict__.values()
+    )
+
+
+def _secrets_in_file(report: Report, file: ConfigFile, settings: CoreSettings) -> None:
+    """Secrets work from the file, but belong in the environment (files get copied and committed)."""
+    for name, keys in file.data.items():
+        section = settings.section(name)
+        if not isinstance(keys, dict) or not isinstance(section, BaseModel):
+            continue
+        for key in keys:
+            if _is_secret(getattr(section, key, None)):
+                env = f"{ENV_PREFIX}{name.upper()}__{key.upper()}"
+                report.warn(f"[{name}] {key} is a secret written in {file.name}; for production set {env} instead")
+
+
+def _database(report: Report, file: ConfigFile, settings: CoreSettings) -> None:
     url = settings.casehub.database_url
-    shown = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1)).render_as_string(hide_password=True)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
-        how = "at start (auto_migrate)" if settings.casehub.auto_migrate else "by `casehub db upgrade`"
-        report.ok(f"database {shown}: does not exist yet; it will be created {how}")
+    if issue := database_url_issue(file, url):
+        report.fail("database", [str(issue)])
+        return
+    shown = shown_url(url)
+    if missing_sqlite_file(url) is not None:
+        if settings.casehub.auto_migrate:
+            report.ok(f"database {shown}: does not exist yet; it will be created at start (auto_migrate)")
+        else:
+            report.fail(f"database {shown}: does not exist; run `casehub db upgrade` (auto_migrate is false)")
         return
     engine = make_engine(url)
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
         current, head = migrate.current_revision(engine), migrate.head_revision()
-    except Exception as exc:
-        report.fail(f"database {shown}: cannot connect", [str(exc).splitlines()[0]])
+    except SQLAlchemyError as exc:
+        report.fail(f"database {shown}: cannot connect", [database_message(exc)])
         return
     finally:
         engine.dispose()
@@ -89,7 +117,7 @@ def _database(report: Report, settings: CoreSettings) -> None:
 
 def _rules(report: Report, settings: CoreSettings) -> None:
     if settings.rules.file is None:
-        report.ok("rules: no rules file configured")
+        report.ok("rules: no rules file configured ([rules] file)")
         return
     path = settings.resolve(settings.rules.file)
     try:
@@ -103,12 +131,33 @@ def _rules(report: Report, settings: CoreSettings) -> None:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        report.fail(f"rules: {where}: not valid YAML", [str(getattr(exc, "problem", exc))])
+        report.fail(f"rules: {where}: not valid YAML", [str(getattr(exc, "problem", None) or exc)])
         return
     if data is not None and not isinstance(data, dict):
         report.fail(f"rules: {path}: the top level must be a mapping (triggers:, assignment:, ...)")
         return
     report.ok(f"rules: {path} parses")
+
+
+def _settings(report: Report, file: ConfigFile, host: PluginHost) -> CoreSettings | None:
+    try:
+        settings = load_settings(file, host.settings_models(), host.infos)
+    except (ConfigError, SettingsError) as exc:
+        error = environment_error(exc) if isinstance(exc, SettingsError) else exc
+        report.fail("settings", [str(i) for i in error.issues])
+        return None
+    except Exception as exc:  # a plugin's settings_model hook raised
+        report.fail("settings", [str(exc)])
+        return None
+    report.ok("settings valid")
+    return settings
+
+
+def _core_only(file: ConfigFile) -> CoreSettings | None:
+    try:
+        return core_settings(file, check_url=False)
+    except (ConfigError, SettingsError):  # already reported by _settings
+        return None
 
 
 def register(app: typer.Typer) -> None:
@@ -122,18 +171,18 @@ def register(app: typer.Typer) -> None:
         except ConfigError as exc:
             report.fail("config file", [str(i) for i in exc.issues])
             raise typer.Exit(1) from None
-        report.ok(f"config file {file.name} read")
-        host = _plugins(report, file)
-        try:
-            settings = load_settings(file, host.settings_models(), host.infos)
-        except ConfigError as exc:
-            report.fail("settings", [str(i) for i in exc.issues])
-        except Exception as exc:  # a plugin's settings_model hook raised
-            report.fail("settings", [str(exc)])
+        if file.path is None:
+            report.warn("no config file (--config, CASEHUB_CONFIG or ./casehub.toml): using the defaults")
         else:
-            report.ok("settings valid")
-            _database(report, settings)
-            _rules(report, settings)
+            report.ok(f"config file {file.name} read")
+        host = _plugins(report, file)
+        settings = _settings(report, file, host)
+        if settings is not None:
+            _secrets_in_file(report, file, settings)
+        core = settings or _core_only(file)
+        if core is not None:  # a broken plugin section must not hide a broken database or rules file
+            _database(report, file, core)
+            _rules(report, core)
         if report.failed:
             console.print(f"\n[bold red]{report.failed} problem(s) found.[/]")
             raise typer.Exit(1)

@@ -1,4 +1,9 @@
-"""How cases and timelines look in a terminal."""
+"""How cases and timelines look in a terminal.
+
+Everything a customer or agent typed goes in as :class:`rich.text.Text`, never
+as a markup string: a subject like ``[/urgent] printer`` must print as written,
+not be read as a style tag (or crash the table).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import datetime
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from casehub.model import Case, Event
 
@@ -22,14 +28,13 @@ def _when(at: datetime | None) -> str:
 def case_table(cases: list[Case]) -> Table:
     table = Table("number", "status", "priority", "subject", "queue", "owner", "updated")
     for case in cases:
-        style = PRIORITY.get(case.priority, "")
         table.add_row(
             case.number,
             case.status,
-            f"[{style}]{case.priority}[/]" if style else case.priority,
-            case.subject,
-            case.queue or "",
-            case.owner or "",
+            Text(case.priority, style=PRIORITY.get(case.priority, "")),
+            Text(case.subject),
+            Text(case.queue or ""),
+            Text(case.owner or ""),
             _when(case.updated_at),
         )
     return table
@@ -48,23 +53,26 @@ def case_panel(case: Case) -> Panel:
         ("version", str(case.version)),
     ]
     for label, value in rows:
-        grid.add_row(f"[dim]{label}[/]", value)
-    body = Group(grid, "", case.description) if case.description else grid
-    return Panel(body, title=f"[bold]{case.number}[/] {case.subject}", title_align="left")
+        grid.add_row(Text(label, style="dim"), Text(value))
+    body = Group(grid, "", Text(case.description)) if case.description else grid
+    title = Text.assemble((case.number, "bold"), " ", case.subject)
+    return Panel(body, title=title, title_align="left")
+
+
+def _details(event: Event) -> str:
+    if event.type == "comment.added":
+        kind = "reply" if event.data.get("public") else "note"
+        return f"{kind}: {str(event.data.get('body', ''))[:200]}"
+    if event.type == "case.updated":
+        changes = event.data.get("changes", {})
+        return ", ".join(f"{k}: {v[0]!r} → {v[1]!r}" for k, v in changes.items())
+    if event.type == "case.created":
+        return str(event.data.get("subject", ""))
+    return ", ".join(f"{k}={v}" for k, v in event.data.items())
 
 
 def timeline_table(events: list[Event]) -> Table:
     table = Table("at", "event", "actor", "details", title="timeline")
     for event in events:
-        if event.type == "comment.added":
-            kind = "reply" if event.data.get("public") else "note"
-            details = f"{kind}: {event.data.get('body', '')[:200]}"
-        elif event.type == "case.updated":
-            changes = event.data.get("changes", {})
-            details = ", ".join(f"{k}: {v[0]!r} → {v[1]!r}" for k, v in changes.items())
-        elif event.type == "case.created":
-            details = event.data.get("subject", "")
-        else:
-            details = ", ".join(f"{k}={v}" for k, v in event.data.items())
-        table.add_row(_when(event.at), event.type, event.actor, details)
+        table.add_row(_when(event.at), event.type, Text(event.actor), Text(_details(event)))
     return table

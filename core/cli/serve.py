@@ -6,8 +6,10 @@ import logging
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from casehub.cli.state import console, friendly, open_hub
+from casehub.cli.errors import friendly
+from casehub.cli.state import console, open_hub
 
 __all__ = ["register"]
 
@@ -17,22 +19,22 @@ def register(app: typer.Typer) -> None:
     @friendly
     def serve(
         ctx: typer.Context,
-        host: Annotated[str | None, typer.Option(help="Address to listen on (default: host in the server section).")] = None,
-        port: Annotated[int | None, typer.Option(help="Port (default: port in the server section).", min=1, max=65535)] = None,
+        host: Annotated[str | None, typer.Option(help="Address to listen on (default: \\[server] host).")] = None,
+        port: Annotated[int | None, typer.Option(help="Port (default: \\[server] port).", min=1, max=65535)] = None,
     ) -> None:
         """Serve casehub over HTTP until interrupted."""
         import uvicorn
 
         from casehub.api.app import create_app
 
-        with open_hub(ctx, background_checkpoints=True) as hub:
+        with open_hub(ctx, quiet=False, background_checkpoints=True) as hub:
             logging.getLogger().setLevel(hub.settings.casehub.log_level)
             hub.start(checkpoints=True)
             bind_host = host or hub.settings.server.host
             bind_port = port or hub.settings.server.port
             failed = [i for i in hub.plugins.infos if i.status == "failed"]
             for info in failed:
-                console.print(f"[yellow]![/] plugin {info.name} failed to load: {info.reason}", highlight=False)
+                console.print(f"[yellow]![/] plugin {info.name} failed to load: {escape(info.reason or '')}", highlight=False)
             console.print(
                 f"casehub serving on [bold]http://{bind_host}:{bind_port}[/] "
                 f"(API docs: /docs, health: /healthz) — Ctrl+C to stop"

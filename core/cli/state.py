@@ -1,37 +1,33 @@
-"""What every command shares: the config path, building a hub from it, and how errors are shown.
-
-User errors (a bad config, an unknown case, a stale version) are printed as
-messages with exit code 1, never as tracebacks.
-"""
+"""What every command shares: the config path, the consoles, and opening a hub from the config."""
 
 from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
-from casehub.errors import CasehubError, ConfigError
-from casehub.hub import Hub, build_hub, resolve_config_path
+from casehub.cli.config import core_settings
+from casehub.hub import Hub, build_hub, config_file_for, resolve_config_path
 
-__all__ = ["State", "actor", "console", "err_console", "friendly", "open_hub", "print_json"]
+__all__ = ["State", "actor", "console", "err_console", "open_hub", "print_json", "quiet_loader"]
 
 console = Console()
 err_console = Console(stderr=True)
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 @dataclass
 class State:
+    """The root command's options, handed to every subcommand through ``ctx.obj``."""
+
     config_option: Path | None = None
 
     @property
@@ -40,6 +36,7 @@ class State:
 
 
 def actor() -> str:
+    """Who the event log records for a change made from this shell."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no user name in some containers
@@ -47,41 +44,41 @@ def actor() -> str:
 
 
 def print_json(data: Any) -> None:
+    # typer.echo, not rich: JSON goes to pipes and must not be wrapped or coloured.
     typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def _report(exc: Exception) -> None:
-    if isinstance(exc, ConfigError):
-        err_console.print("[bold red]The configuration has problems:[/]")
-        for issue in exc.issues:
-            err_console.print(f"  ✗ {issue}", markup=False, highlight=False)
-    elif isinstance(exc, ValidationError):
-        err_console.print("[bold red]Invalid input:[/]")
-        for error in exc.errors(include_input=False, include_url=False):
-            field = ".".join(str(p) for p in error["loc"]) or "input"
-            err_console.print(f"  ✗ {field}: {error['msg']}", markup=False, highlight=False)
-    else:
-        err_console.print(f"[bold red]Error:[/] {exc}", highlight=False)
-
-
-def friendly(function: F) -> F:
-    """Turn casehub's own errors into a message and exit code 1."""
-
-    @wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except (CasehubError, ValidationError) as exc:
-            _report(exc)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
+@contextmanager
+def quiet_loader() -> Iterator[None]:
+    """Silence the loader's log while a command that reports plugin outcomes itself loads them."""
+    logger = logging.getLogger("casehub.loader")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @contextmanager
-def open_hub(ctx: typer.Context, **options: Any) -> Iterator[Hub]:
+def open_hub(ctx: typer.Context, *, quiet: bool = True, **options: Any) -> Iterator[Hub]:
+    """A hub built from the config, closed on the way out.
+
+    ``quiet``: a plugin that fails to load is one warning line, not a logged
+    traceback before every ``casehub cases`` command (``casehub plugins`` has
+    the reason; ``serve`` keeps the full log).
+    """
     state: State = ctx.ensure_object(State)
-    hub = build_hub(state.config_path, **options)
+    # The core sections first, so a broken one is reported with its file and line.
+    core_settings(config_file_for(state.config_path))
+    if quiet:
+        with quiet_loader():
+            hub = build_hub(state.config_path, **options)
+        for info in hub.plugins.infos:
+            if info.status == "failed":
+                err_console.print(f"[yellow]![/] plugin {escape(info.name)} failed to load (see `casehub plugins`)")
+    else:
+        hub = build_hub(state.config_path, **options)
     try:
         yield hub
     finally:
