@@ -121,12 +121,12 @@ class InvalidTransition(CaseError):
 class VersionConflict(CaseError):
     code = "version_conflict"
 
-    def __init__(self, case_id: str, expected: int, current: int) -> None:
-        self.case_id = case_id
+    def __init__(self, case_ref: str, expected: int, current: int) -> None:
+        self.case_ref = case_ref
         self.expected = expected
         self.current = current
         super().__init__(
-            f"case {case_id} was changed by someone else: you sent version {expected}, "
+            f"case {case_ref} was changed by someone else: you sent version {expected}, "
             f"it is now at version {current}; read it again and re-apply your change"
         )
 

@@ -29,7 +29,8 @@ from casehub.settings import (
     read_config_file,
 )
 from casehub.store import migrate
-from casehub.store.engine import Checkpointer, make_engine
+from casehub.errors import DatabaseNotReady
+from casehub.store.engine import Checkpointer, make_engine, missing_sqlite_file
 
 __all__ = ["Hub", "build_hub", "config_file_for", "resolve_config_path"]
 
@@ -53,10 +54,17 @@ def config_file_for(source: Path | dict[str, Any] | None) -> ConfigFile:
 
 
 def plugin_selection(file: ConfigFile) -> PluginSelection:
-    """Which plugins to load, from the core sections alone (plugins are not loaded yet)."""
+    """Which plugins to load, from the core sections alone (plugins are not loaded yet).
+
+    A broken core section falls back to the environment's selection: the full
+    validation that follows reports it with file, line and key.
+    """
     tolerated = set(file.data) - CORE_SECTIONS
     core = {k: v for k, v in file.data.items() if k in CORE_SECTIONS}
-    early = build_settings_model({}, tolerated)(**core)
+    try:
+        early = build_settings_model({}, tolerated)(**core)
+    except Exception:  # pydantic's ValidationError or pydantic-settings' SettingsError
+        return PluginSelection.from_config(None, [])
     return PluginSelection.from_config(early.casehub.load_plugins, early.casehub.disable_plugins)
 
 
@@ -114,7 +122,11 @@ def build_hub(
     file = config_file_for(config)
     host = plugins or PluginHost.from_entry_points(plugin_selection(file))
     settings = load_settings(file, host.settings_models(), host.infos)
-    engine = make_engine(settings.casehub.database_url, autocheckpoint=not background_checkpoints)
+    url = settings.casehub.database_url
+    if not settings.casehub.auto_migrate and (missing := missing_sqlite_file(url)) is not None:
+        # Connecting would create an empty file; refuse before that happens.
+        raise DatabaseNotReady(f"the database file {missing} does not exist: run `casehub db upgrade`")
+    engine = make_engine(url, autocheckpoint=not background_checkpoints)
     if settings.casehub.auto_migrate:
         migrate.upgrade(engine)
     else:

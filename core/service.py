@@ -134,7 +134,7 @@ class CaseService:
         with write_connection(self.engine) as conn:
             case = store.fetch_case(conn, ref, for_update=True)
             if version is not None and version != case.version:
-                raise VersionConflict(case.id, version, case.version)
+                raise VersionConflict(case.number, version, case.version)
             diff = {k: v for k, v in fields.items() if _jsonable(getattr(case, k)) != _jsonable(v)}
             if not diff:
                 return case
@@ -171,7 +171,7 @@ class CaseService:
         updated = store.update_case(conn, case.id, version, values)
         if updated is None:  # only reachable where the row could not be locked
             current = store.fetch_case(conn, case.id)
-            raise VersionConflict(case.id, version, current.version)
+            raise VersionConflict(case.number, version, current.version)
         return updated
 
     def _append(

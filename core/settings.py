@@ -13,6 +13,7 @@ Errors name the file, the line, the key and what was expected.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import tomllib
@@ -22,7 +23,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from casehub.errors import ConfigError, ConfigIssue
 from casehub.loader import PluginInfo
@@ -36,6 +37,8 @@ __all__ = [
     "DEFAULT_CONFIG",
     "ServerSection",
     "build_settings_model",
+    "environment_error",
+    "line_of",
     "load_settings",
     "read_config_file",
 ]
@@ -228,7 +231,7 @@ def read_config_file(path: Path | None) -> ConfigFile:
     return ConfigFile(path, data, text)
 
 
-def _line_of(text: str, loc: tuple[str, ...]) -> int | None:
+def line_of(text: str, loc: tuple[str, ...]) -> int | None:
     """The line of ``[a.b] key = ...`` in TOML text (best effort: the section header otherwise)."""
     header_re = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+")
     current: tuple[str, ...] = ()
@@ -262,7 +265,36 @@ def _issue(file: ConfigFile, loc: tuple[str, ...], message: str) -> ConfigIssue:
     env = ENV_PREFIX + "__".join(p.upper() for p in loc[:2])
     if len(loc) > 1 and env in os.environ:
         return ConfigIssue(f"environment variable {env}", key, message)
-    return ConfigIssue(file.name, key, message, _line_of(file.text, loc) if loc else None)
+    return ConfigIssue(file.name, key, message, line_of(file.text, loc) if loc else None)
+
+
+def environment_error(exc: SettingsError) -> ConfigError:
+    """pydantic-settings' "error parsing value for field 'api'", as the variable(s) to look at.
+
+    It is raised when a list or table value in the environment is not JSON;
+    which key it was is not said, so the suspects are the section's variables
+    that are not JSON.
+    """
+    match = re.search(r'field "([^"]+)"', str(exc))
+    section = match.group(1) if match else "?"
+    prefix = f"{ENV_PREFIX}{section.upper()}__"
+    suspects = sorted(n for n in os.environ if n.upper().startswith(prefix) and not _is_json(os.environ[n]))
+    message = "not valid JSON; lists and tables must be JSON there, e.g. CASEHUB_API__TOKENS='[\"...\"]'"
+    if len(suspects) == 1:
+        key = suspects[0][len(prefix):].lower()
+        return ConfigError([ConfigIssue(f"environment variable {suspects[0]}", f"[{section}] {key}", message)])
+    return ConfigError(
+        [ConfigIssue(f"environment variables {prefix}*", f"[{section}]", f"a list or table value is {message}; "
+                     f"check {', '.join(suspects) or 'them'}")]
+    )
+
+
+def _is_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
 
 
 def load_settings(
@@ -287,6 +319,8 @@ def load_settings(
     data = {k: v for k, v in file.data.items() if k not in skip}
     try:
         settings = model(**data, config_path=file.path)
+    except SettingsError as exc:
+        raise environment_error(exc) from None
     except ValidationError as exc:
         known = set(CORE_SECTIONS) | set(plugin_models)
         for err in exc.errors(include_input=False, include_url=False):

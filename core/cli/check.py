@@ -11,11 +11,11 @@ from typing import Any
 import typer
 import yaml
 from pydantic import BaseModel, SecretStr
-from pydantic_settings import SettingsError
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
-from casehub.cli.config import core_settings, database_url_issue, environment_error, missing_sqlite_file, shown_url
+from casehub.cli.config import core_settings, database_url_issue, shown_url
+from casehub.store.engine import missing_sqlite_file
 from casehub.cli.errors import database_message
 from casehub.cli.state import State, console, quiet_loader
 from casehub.errors import ConfigError
@@ -142,9 +142,8 @@ def _rules(report: Report, settings: CoreSettings) -> None:
 def _settings(report: Report, file: ConfigFile, host: PluginHost) -> CoreSettings | None:
     try:
         settings = load_settings(file, host.settings_models(), host.infos)
-    except (ConfigError, SettingsError) as exc:
-        error = environment_error(exc) if isinstance(exc, SettingsError) else exc
-        report.fail("settings", [str(i) for i in error.issues])
+    except ConfigError as exc:
+        report.fail("settings", [str(i) for i in exc.issues])
         return None
     except Exception as exc:  # a plugin's settings_model hook raised
         report.fail("settings", [str(exc)])
@@ -156,7 +155,7 @@ def _settings(report: Report, file: ConfigFile, host: PluginHost) -> CoreSetting
 def _core_only(file: ConfigFile) -> CoreSettings | None:
     try:
         return core_settings(file, check_url=False)
-    except (ConfigError, SettingsError):  # already reported by _settings
+    except ConfigError:  # already reported by _settings
         return None
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from casehub.cli.config import core_settings, missing_sqlite_file, shown_url
+from casehub.cli.config import core_settings, shown_url
+from casehub.store.engine import missing_sqlite_file
 from casehub.cli.errors import friendly
 from casehub.cli.state import State, console
 from casehub.hub import config_file_for

@@ -18,12 +18,13 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["Checkpointer", "make_engine", "normalise_url", "write_connection"]
+__all__ = ["Checkpointer", "make_engine", "missing_sqlite_file", "normalise_url", "write_connection"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,15 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return url
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL that does not exist yet (connecting would create it), else ``None``."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database)
+    return None if "uri" in parsed.query or path.exists() else path
 
 
 def make_engine(url: str, *, autocheckpoint: bool = True, echo: bool = False) -> Engine:
