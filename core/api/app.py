@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from casehub import __version__
-from casehub.api import cases, system
+from casehub.api import cases, system, timeline
+from casehub.api.auth import BearerAuth
 from casehub.api.limits import BodyLimit
 from casehub.api.metrics import Metrics, RequestMetrics
 from casehub.api.problems import install_problem_handlers
+from casehub.api.unexpected import CatchUnexpected
 from casehub.hub import Hub
 
 __all__ = ["create_app"]
@@ -26,9 +28,15 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.metrics = Metrics(hub)
     install_problem_handlers(app)
     app.include_router(cases.router)
+    app.include_router(timeline.router)
     app.include_router(system.router)
     for router in hub.plugins.routers(hub):
         app.include_router(router)
-    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    # Pure ASGI middlewares, the last added outermost: metrics count every answer; an
+    # anonymous caller is refused on its headers alone, before its body is read; the body
+    # limit refuses before the app buffers anything; CatchUnexpected makes a 500 of a bug.
+    app.add_middleware(CatchUnexpected)
     app.add_middleware(BodyLimit, max_bytes=hub.settings.server.max_body_bytes)
+    app.add_middleware(BearerAuth, api=hub.settings.api)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     return app

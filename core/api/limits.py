@@ -66,7 +66,8 @@ class BodyLimit:
                 "type": "about:blank",
                 "title": "Content Too Large",
                 "status": 413,
-                "detail": f"the request body is larger than the limit of {self.max_bytes} bytes ([server] max_body_bytes)",
+                "detail": f"the request body is larger than the limit of {self.max_bytes} bytes "
+                "([server] max_body_bytes)",
                 "code": "body_too_large",
                 "errors": [],
             }
@@ -75,8 +76,11 @@ class BodyLimit:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")],
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Metrics", "RequestMetrics"]
 
+log = logging.getLogger(__name__)
+
+
+_OUTBOX_DEPTH = select(outbox.c.status, outbox.c.destination, func.count()).group_by(
+    outbox.c.status, outbox.c.destination
+)
+
 
 class _OutboxCollector(Collector):
     """Outbox depth read at scrape time with one GROUP BY, so the figure is never stale."""
@@ -26,13 +34,26 @@ class _OutboxCollector(Collector):
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        # Without describe() the registry would run collect() (a query) when the app is built.
+        yield self._family()
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("casehub_outbox_rows", "Outbox rows by status and destination", labels=["status", "destination"])
-        query = select(outbox.c.status, outbox.c.destination, func.count()).group_by(outbox.c.status, outbox.c.destination)
-        with self.hub.engine.connect() as conn:
-            for status, destination, count in conn.execute(query):
-                family.add_metric([status, destination], count)
+        family = self._family()
+        try:
+            with self.hub.engine.connect() as conn:
+                for status, destination, count in conn.execute(_OUTBOX_DEPTH):
+                    family.add_metric([status, destination], count)
+        except Exception as exc:  # the request metrics are worth having most when the database is down
+            log.warning("outbox depth not available for /metrics: %s", str(exc).splitlines()[0][:200])
+            return
         yield family
+
+    @staticmethod
+    def _family() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "casehub_outbox_rows", "Outbox rows by status and destination", labels=["status", "destination"]
+        )
 
 
 class Metrics:
@@ -41,10 +62,11 @@ class Metrics:
         self.requests = Counter(
             "casehub_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
         )
+        # By status too: a fast 401 or 404 must not hide how slow the successful requests are.
         self.latency = Histogram(
             "casehub_http_request_duration_seconds",
             "HTTP request duration",
-            ["method", "route"],
+            ["method", "route", "status"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
@@ -79,4 +101,4 @@ class RequestMetrics:
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
             self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+            self.metrics.latency.labels(method, template, str(status)).observe(time.perf_counter() - start)

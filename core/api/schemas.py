@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from casehub.api.problems import TITLES
 from casehub.model import Case, Event, ShortText, Status
 
-__all__ = ["AssignRequest", "CasePage", "Comment", "EventPage", "Problem", "StatusRequest", "problem_responses"]
+__all__ = [
+    "AssignRequest", "CasePage", "Comment", "EventPage", "Health", "Problem", "StatusRequest", "problem_responses"
+]
 
 
 class CasePage(BaseModel):
@@ -21,6 +23,11 @@ class CasePage(BaseModel):
 class EventPage(BaseModel):
     items: list[Event]
     next_after: int | None = Field(description="Pass as `after` to get the next page; null when there is no more.")
+
+
+class Health(BaseModel):
+    status: str = Field(description="`ok`, or `unavailable` (with status 503).")
+    database: str = Field(description="`ok`, or why the database cannot be used.")
 
 
 class Comment(BaseModel):

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from casehub.api.schemas import Health
 from casehub.store import migrate
 
 __all__ = ["router"]
@@ -21,9 +22,14 @@ router = APIRouter(tags=["system"])
 @router.get(
     "/healthz",
     summary="Is casehub able to serve? (checks the database)",
-    responses={200: {"description": "Healthy"}, 503: {"description": "The database cannot be used"}},
+    responses={
+        200: {"model": Health, "description": "Healthy"},
+        503: {"model": Health, "description": "The database cannot be used"},
+    },
 )
 def healthz(request: Request) -> JSONResponse:
+    """Runs a query and checks the schema is current, so a load balancer stops sending work to a
+    process whose database is unreachable or not yet migrated (`casehub db upgrade`)."""
     hub = request.app.state.hub
     try:
         with hub.engine.connect() as conn:
@@ -42,4 +48,6 @@ def healthz(request: Request) -> JSONResponse:
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
 def metrics(request: Request) -> Response:
+    """Request counts and latencies by route template, cases created, and the outbox depth by status
+    and destination (counted when scraped, so a stuck destination shows at once)."""
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
