@@ -129,7 +129,8 @@ def _unique(values: list[str]) -> list[str]:
 Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique)]
 
 CustomKey = Annotated[str, StringConstraints(pattern=_KEY)]
-CustomValue = _text(32_000) | int | float | bool | None
+# No NaN or Infinity: JSON has no such numbers and PostgreSQL's jsonb refuses them.
+CustomValue = _text(32_000) | int | Annotated[float, Field(allow_inf_nan=False)] | bool | None
 CustomFields = Annotated[
     dict[CustomKey, CustomValue], Field(max_length=100, json_schema_extra={"additionalProperties": False})
 ]
@@ -197,7 +198,7 @@ class ExternalLink(BaseModel):
 
     system: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
     id: ShortText
-    url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    url: Annotated[str, StringConstraints(max_length=2048), AfterValidator(_no_nul)] | None = None
 
 
 class SlaTarget(BaseModel):

@@ -112,7 +112,7 @@ class ApiSection(BaseModel):
         description='Bearer tokens: plain strings, or tables {name = "...", token = "...", read_only = true}. '
         "Set them from the environment: CASEHUB_API__TOKENS='[\"...\"]'.",
     )
-    page_size: int = Field(50, ge=1, le=500, description="Default page size of list endpoints.")
+    page_size: int = Field(50, ge=1, le=200, description="Default page size of list endpoints (at most 200).")
 
 
 class RulesSection(BaseModel):

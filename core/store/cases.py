@@ -34,7 +34,7 @@ def format_number(seq: int) -> str:
 def parse_number(ref: str) -> int | None:
     """``C-000123``, ``c-123`` and ``123`` all mean case number 123."""
     text = ref.strip().upper().removeprefix(NUMBER_PREFIX)
-    return int(text) if text.isdigit() and len(text) <= 18 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _row_to_case(row: Row[Any]) -> Case:
@@ -192,7 +192,7 @@ def encode_cursor(seq: int) -> str:
 
 def decode_cursor(cursor: str) -> int:
     """A cursor is the position of the last case seen (cases come newest first)."""
-    if cursor.isdigit() and len(cursor) <= 18:
+    if cursor.isascii() and cursor.isdigit() and len(cursor) <= 18:
         return int(cursor)
     raise ValueError("invalid cursor; use the next_cursor value of the previous page")
 
