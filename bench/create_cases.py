@@ -119,9 +119,7 @@ def _serve_casehub(url: str, port: int) -> None:
 
     from casehub.api.app import create_app
 
-    if os.environ.get("SWITCH"):
-        sys.setswitchinterval(float(os.environ["SWITCH"]))
-    hub = _hub(url, background=os.environ.get("CASEHUB_BENCH_AUTOCHECKPOINT") != "1")
+    hub = _hub(url, background=True)
     uvicorn.run(create_app(hub), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -133,14 +131,16 @@ def _serve_baseline(path: str, port: int) -> None:
     from fastapi import FastAPI
 
     local = threading.local()
+    setup = sqlite3.connect(path, isolation_level=None)  # schema and WAL once, before threads race for it
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE IF NOT EXISTS cases (id INTEGER PRIMARY KEY, body TEXT)")
+    setup.close()
 
     def conn() -> sqlite3.Connection:
         if not hasattr(local, "c"):
             c = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            c.execute("PRAGMA journal_mode=WAL")
-            c.execute("PRAGMA synchronous=FULL")
             c.execute("PRAGMA busy_timeout=10000")
-            c.execute("CREATE TABLE IF NOT EXISTS cases (id INTEGER PRIMARY KEY, body TEXT)")
+            c.execute("PRAGMA synchronous=FULL")
             local.c = c
         return local.c
 
