@@ -17,19 +17,12 @@ from typing import Any
 from sqlalchemy import Engine
 
 from casehub.loader import PluginSelection
+from casehub.config_file import ConfigFile, load_settings, read_config_file
+from casehub.errors import DatabaseNotReady
 from casehub.host import PluginHost
 from casehub.service import CaseService, utcnow
-from casehub.settings import (
-    CORE_SECTIONS,
-    DEFAULT_CONFIG,
-    ConfigFile,
-    CoreSettings,
-    build_settings_model,
-    load_settings,
-    read_config_file,
-)
+from casehub.settings import CORE_SECTIONS, DEFAULT_CONFIG, CoreSettings, build_settings_model
 from casehub.store import migrate
-from casehub.errors import DatabaseNotReady
 from casehub.store.engine import Checkpointer, make_engine, missing_sqlite_file
 
 __all__ = ["Hub", "build_hub", "config_file_for", "resolve_config_path"]

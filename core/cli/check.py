@@ -22,7 +22,8 @@ from casehub.errors import ConfigError
 from casehub.host import PluginHost
 from casehub.hub import plugin_selection
 from casehub.loader import PluginSelection
-from casehub.settings import ENV_PREFIX, ConfigFile, CoreSettings, load_settings, read_config_file
+from casehub.config_file import ConfigFile, load_settings, read_config_file
+from casehub.settings import ENV_PREFIX, CoreSettings
 from casehub.store import migrate
 from casehub.store.engine import make_engine
 

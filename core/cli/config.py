@@ -9,9 +9,7 @@ pass unchecked (``build_hub`` and ``casehub check`` check them).
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -19,8 +17,9 @@ from sqlalchemy.exc import ArgumentError
 
 from casehub.errors import ConfigError, ConfigIssue
 from casehub.loader import PluginInfo
-from casehub.settings import CORE_SECTIONS, ConfigFile, CoreSettings, environment_error, line_of, load_settings
-from casehub.store.engine import missing_sqlite_file, normalise_url
+from casehub.config_file import ConfigFile, line_of, load_settings
+from casehub.settings import CORE_SECTIONS, CoreSettings
+from casehub.store.engine import normalise_url
 
 __all__ = ["core_settings", "database_url_issue", "database_url_problem", "shown_url"]
 

@@ -18,7 +18,7 @@ from pydantic_settings import SettingsError
 from rich.markup import escape
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from casehub.settings import environment_error
+from casehub.config_file import environment_error
 from casehub.cli.state import err_console
 from casehub.errors import CasehubError, ConfigError
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from casehub.errors import ConfigError
-from casehub.settings import load_settings, read_config_file
+from casehub.config_file import load_settings, read_config_file
 
 
 class CrmSettings(BaseModel):
