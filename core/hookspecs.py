@@ -205,7 +205,43 @@ def deliver(item: OutboxItem, hub: Hub) -> DeliveryResult | None:
     Called by delivery workers outside any database transaction, at least
     once per delivery: use ``item.idempotency_key`` with the vendor (upsert
     keys, stored remote ids) so a retry does not create a duplicate. If it
-    raises, the attempt counts as failed and is retried with backoff.
+    raises, the attempt is classified by :mod:`casehub.delivery.outcome`: HTTP
+    408, 429, 5xx, timeouts and connection errors are retried with backoff (or
+    after the vendor's ``Retry-After``); other 4xx responses, and
+    :class:`~casehub.delivery.outcome.DeliveryFailed` with ``permanent=True``,
+    become dead letters at once.
+    """
+
+
+@hookspec(firstresult=True)
+def delivery_batch_size(destination: str) -> int | None:
+    """Say that this plugin's executor takes batches, and how large.
+
+    :param destination: a destination name (a plugin's name).
+    :returns: the largest batch for :func:`deliver_batch` (Salesforce sObject
+        Collections: 200; Jira bulk create: 50) if this plugin owns
+        ``destination``, else ``None`` (one delivery per call).
+
+    Asked once per destination per worker. ``[outbox.destinations.<name>]
+    batch_size`` in the config overrides the answer. If it raises, the worker
+    logs it and delivers to that destination one at a time.
+    """
+
+
+@hookspec(firstresult=True)
+def deliver_batch(items: list[OutboxItem], hub: Hub) -> list[DeliveryResult] | None:
+    """Perform several deliveries to one destination in one vendor request.
+
+    :param items: up to :func:`delivery_batch_size` deliveries of one
+        destination and key, each the oldest open one of its case, so they may
+        run together without breaking any case's order.
+    :param hub: the hub.
+    :returns: one :class:`casehub.outbox.DeliveryResult` per item, in the same
+        order, if this plugin owns the destination, else ``None``.
+
+    A partial failure is reported per item: only the failed items are retried.
+    If it raises, every item in the batch counts as failed, classified as for
+    :func:`deliver`.
     """
 
 

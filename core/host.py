@@ -182,5 +182,13 @@ class PluginHost:
         result: DeliveryResult | None = self.pm.hook.deliver(item=item, hub=hub)
         return result
 
+    def deliver_batch(self, items: list[OutboxItem], hub: Hub) -> list[DeliveryResult] | None:
+        results: list[DeliveryResult] | None = self.pm.hook.deliver_batch(items=items, hub=hub)
+        return results
+
+    def delivery_batch_size(self, destination: str) -> int | None:
+        size: int | None = self.pm.hook.delivery_batch_size(destination=destination)
+        return size
+
     def cli_commands(self, app: typer.Typer) -> None:
         self._observe("cli_commands", app=app)

@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from casehub.loader import PluginSelection
 from casehub.config_file import ConfigFile, load_settings, read_config_file
+from casehub.delivery.worker import Worker
 from casehub.errors import DatabaseNotReady
 from casehub.host import PluginHost
+from casehub.loader import PluginSelection
 from casehub.service import CaseService, utcnow
 from casehub.settings import CORE_SECTIONS, DEFAULT_CONFIG, CoreSettings, build_settings_model
 from casehub.store import migrate
@@ -71,6 +72,7 @@ class Hub:
     clock: Callable[[], datetime] = utcnow
     service: CaseService = field(init=False)
     _checkpointer: Checkpointer | None = field(default=None, init=False, repr=False)
+    _worker: Worker | None = field(default=None, init=False, repr=False)
     _started: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -80,15 +82,30 @@ class Hub:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def start(self, *, checkpoints: bool = False) -> None:
-        """Run plugins' start-up hooks; ``checkpoints`` runs SQLite WAL checkpoints in the background."""
+    def start(self, *, checkpoints: bool = False, deliveries: bool = False) -> None:
+        """Run plugins' start-up hooks.
+
+        :param checkpoints: run SQLite WAL checkpoints in the background.
+        :param deliveries: run a delivery worker in this process (``casehub serve``).
+        """
         if checkpoints and self.is_sqlite:
             self._checkpointer = Checkpointer(self.engine)
             self._checkpointer.start()
         self.plugins.startup(self)
         self._started = True
+        if deliveries:
+            self._worker = Worker(self)
+            self._worker.start()
+
+    def deliveries_enqueued(self) -> None:
+        """Called after a commit that added deliveries: wake this process's worker at once."""
+        if self._worker is not None:
+            self._worker.wake()
 
     def close(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
         if self._started:
             self.plugins.shutdown(self)
             self._started = False

@@ -12,19 +12,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, text
 
 from casehub.store.tables import outbox
 
-__all__ = ["Delivery", "DeliveryResult", "OutboxItem", "OutboxStatus", "enqueue"]
+__all__ = ["NOTIFY_CHANNEL", "Delivery", "DeliveryResult", "OutboxItem", "OutboxStatus", "enqueue", "notify"]
+
+NOTIFY_CHANNEL = "casehub_outbox"
 
 
 class OutboxStatus:
     PENDING = "pending"
     IN_FLIGHT = "in_flight"
     DONE = "done"
-    FAILED = "failed"
-    DEAD = "dead"
+    FAILED = "failed"  # an attempt failed; the next one is scheduled at next_attempt_at
+    DEAD = "dead"  # out of attempts, or refused for good by the vendor; `casehub outbox retry` revives it
+    DROPPED = "dropped"  # given up by a person (`casehub outbox drop`)
 
 
 @dataclass(frozen=True)
@@ -59,26 +62,37 @@ class OutboxItem:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """What a delivery achieved; ``remote_id``/``remote_url`` are stored on the case as a link."""
+    """What a delivery achieved; ``remote_id``/``remote_url`` are stored on the case as a link.
+
+    A failure is retried with backoff unless ``permanent`` (the vendor refused
+    the data itself); ``retry_after`` overrides the backoff with the vendor's wish.
+    """
 
     ok: bool = True
     remote_id: str | None = None
     remote_url: str | None = None
     error: str | None = None
     retry_after: float | None = None
+    permanent: bool = False
 
 
 _INSERT = insert(outbox)
 
 
-def enqueue(conn: Connection, *, case_id: str, event_id: int, deliveries: list[Delivery], now: datetime) -> None:
+def notify(conn: Connection) -> None:
+    """Wake PostgreSQL workers when this transaction commits (see :mod:`casehub.delivery.wakeup`)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"))
+
+
+def enqueue(conn: Connection, *, case_id: str, event_id: int, deliveries: list[Delivery], now: datetime) -> int:
     """Store deliveries inside the caller's transaction.
 
     The idempotency key is derived from the event and the delivery's place in
     the plan, so it is the same however often the delivery is attempted.
     """
     if not deliveries:
-        return
+        return 0
     rows = [
         {
             "case_id": case_id,
@@ -97,3 +111,5 @@ def enqueue(conn: Connection, *, case_id: str, event_id: int, deliveries: list[D
         for n, d in enumerate(deliveries)
     ]
     conn.execute(_INSERT, rows)
+    notify(conn)
+    return len(rows)

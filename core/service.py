@@ -98,8 +98,8 @@ class CaseService:
         snapshot = draft.model_dump(mode="json", exclude_defaults=True)
         with write_connection(self.engine) as conn:
             case = store.insert_case(conn, values)
-            committed = self._append(conn, case, [("case.created", snapshot)], actor, now)
-        self._notify(committed, case)
+            appended = self._append(conn, case, [("case.created", snapshot)], actor, now)
+        self._notify(appended, case)
         return case
 
     def update(self, ref: str, changes: CaseChanges, actor: str) -> Case:
@@ -123,9 +123,9 @@ class CaseService:
                 values["first_response_at"] = now
             updated = self._write(conn, case, case.version, values)
             data = {"body": comment.body, "public": comment.public, "author": author}
-            committed = self._append(conn, updated, [("comment.added", data)], actor, now)
-        self._notify(committed, updated)
-        return updated, committed[0]
+            appended = self._append(conn, updated, [("comment.added", data)], actor, now)
+        self._notify(appended, updated)
+        return updated, appended[0][0]
 
     # -- the shared path -------------------------------------------------------
 
@@ -140,8 +140,8 @@ class CaseService:
                 return case
             values, pending = self._consequences(case, diff, now)
             updated = self._write(conn, case, case.version, values)
-            committed = self._append(conn, updated, pending, actor, now)
-        self._notify(committed, updated)
+            appended = self._append(conn, updated, pending, actor, now)
+        self._notify(appended, updated)
         return updated
 
     @staticmethod
@@ -176,9 +176,10 @@ class CaseService:
 
     def _append(
         self, conn: Connection, case: Case, pending: list[tuple[str, dict[str, Any]]], actor: str, now: datetime
-    ) -> list[Event]:
+    ) -> tuple[list[Event], int]:
         """Append events and the outbox rows they cause, inside the caller's transaction."""
         committed: list[Event] = []
+        enqueued = 0
         plugins = self.hub.plugins
         plan = plugins.has_impls("plan_deliveries")
         for type_, data in pending:
@@ -187,13 +188,16 @@ class CaseService:
             if not plan:
                 continue
             deliveries, failures = plugins.plan_deliveries(event, case)
-            enqueue(conn, case_id=case.id, event_id=event.id, deliveries=deliveries, now=now)
+            enqueued += enqueue(conn, case_id=case.id, event_id=event.id, deliveries=deliveries, now=now)
             for plugin, error in failures:
                 failed = {"plugin": plugin, "hook": "plan_deliveries", "event_id": event.id, "error": error}
                 committed.append(store.insert_event(conn, case.id, "plugin.failed", now, "casehub", failed))
-        return committed
+        return committed, enqueued
 
-    def _notify(self, committed: list[Event], case: Case) -> None:
+    def _notify(self, appended: tuple[list[Event], int], case: Case) -> None:
+        committed, enqueued = appended
+        if enqueued:
+            self.hub.deliveries_enqueued()
         if self.hub.plugins.has_impls("event_committed"):
             for event in committed:
                 self.hub.plugins.event_committed(event, case, self.hub)

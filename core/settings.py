@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, create_model
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from casehub.delivery.settings import OutboxSection
+
 __all__ = [
     "CORE_SECTIONS",
     "DEFAULT_CONFIG",
@@ -26,6 +28,7 @@ __all__ = [
     "ApiToken",
     "CasehubSection",
     "CoreSettings",
+    "OutboxSection",
     "RulesSection",
     "ServerSection",
     "SlaSection",
@@ -140,6 +143,7 @@ class CoreSettings(BaseSettings):
     api: ApiSection = Field(default_factory=ApiSection)
     rules: RulesSection = Field(default_factory=RulesSection)
     sla: SlaSection = Field(default_factory=SlaSection)
+    outbox: OutboxSection = Field(default_factory=OutboxSection)
 
     config_path: Path | None = Field(None, exclude=True)
 

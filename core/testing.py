@@ -13,10 +13,10 @@ Fixtures:
     A started hub on a fresh SQLite database in ``tmp_path``, with no plugins
     loaded from entry points (register the ones under test).
 ``make_hub``
-    ``make_hub(config=None, *, entry_points=False, plugins=None, database_url=None)``
+    ``make_hub(config=None, *, entry_points=False, plugins=None, database_url=None, deliveries=False)``
     builds more hubs (``plugins={"name": plugin}`` registers plugins before the
-    config is validated, so their sections are known); all are closed at the
-    end of the test.
+    config is validated, so their sections are known; ``deliveries=True`` runs
+    a delivery worker in the hub); all are closed at the end of the test.
 ``register_plugin``
     ``register_plugin(obj, name=None)`` registers a plugin object on ``hub``
     for this test only (unregistered in ``finally``), and fails the test if
@@ -110,6 +110,7 @@ def make_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
         plugins: dict[str, object] | None = None,
         database_url: str | None = None,
         start: bool = True,
+        deliveries: bool = False,
     ) -> Hub:
         config = {section: dict(values) for section, values in (config or {}).items()}
         core = config.setdefault("casehub", {})
@@ -125,7 +126,7 @@ def make_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
         hub = build_hub(config, plugins=host)
         hubs.append(hub)
         if start:
-            hub.start()
+            hub.start(deliveries=deliveries)
         return hub
 
     yield make

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from casehub.store.tables import outbox
+from casehub.delivery import queue
+from casehub.outbox import OutboxStatus as S
 
 if TYPE_CHECKING:
     from casehub.hub import Hub
@@ -23,36 +23,46 @@ __all__ = ["Metrics", "RequestMetrics"]
 log = logging.getLogger(__name__)
 
 
-_OUTBOX_DEPTH = select(outbox.c.status, outbox.c.destination, func.count()).group_by(
-    outbox.c.status, outbox.c.destination
-)
-
-
 class _OutboxCollector(Collector):
-    """Outbox depth read at scrape time with one GROUP BY, so the figure is never stale."""
+    """The figures of ``casehub outbox stats``, read at scrape time, so they are never stale."""
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         # Without describe() the registry would run collect() (a query) when the app is built.
-        yield self._family()
+        yield from self._families()
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = self._family()
+        rows_family, age_family = self._families()
         try:
             with self.hub.engine.connect() as conn:
-                for status, destination, count in conn.execute(_OUTBOX_DEPTH):
-                    family.add_metric([status, destination], count)
+                rows = queue.stats(conn)
         except Exception as exc:  # the request metrics are worth having most when the database is down
-            log.warning("outbox depth not available for /metrics: %s", str(exc).splitlines()[0][:200])
+            log.warning("outbox figures not available for /metrics: %s", str(exc).splitlines()[0][:200])
             return
-        yield family
+        now = self.hub.clock()
+        for row in rows:
+            for status in (S.PENDING, S.IN_FLIGHT, S.FAILED, S.DEAD):
+                rows_family.add_metric([status, row["destination"]], row[status])
+            oldest = row["oldest"]
+            age_family.add_metric([row["destination"]], (now - oldest).total_seconds() if oldest else 0.0)
+        yield rows_family
+        yield age_family
 
     @staticmethod
-    def _family() -> GaugeMetricFamily:
-        return GaugeMetricFamily(
-            "casehub_outbox_rows", "Outbox rows by status and destination", labels=["status", "destination"]
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "casehub_outbox_rows",
+                "Deliveries not yet delivered, by status (pending, in_flight, failed, dead) and destination",
+                labels=["status", "destination"],
+            ),
+            GaugeMetricFamily(
+                "casehub_outbox_oldest_waiting_seconds",
+                "Age of the oldest delivery still waiting (pending, in flight or failed), by destination",
+                labels=["destination"],
+            ),
         )
 
 

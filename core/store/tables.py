@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,10 +25,11 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["cases", "events", "metadata", "outbox", "UTCDateTime"]
+__all__ = ["OPEN_DELIVERY", "cases", "events", "metadata", "outbox", "outbox_buckets", "UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -110,6 +112,10 @@ events = Table(
     sqlite_autoincrement=True,
 )
 
+# Statuses a worker may still act on; "done", "dead" and "dropped" are final until someone retries.
+OPEN_DELIVERY = ("pending", "failed", "in_flight")
+_OPEN = text("status IN ('pending', 'failed', 'in_flight')")
+
 outbox = Table(
     "outbox",
     metadata,
@@ -129,7 +135,22 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime),
+    Column("remote_id", String(255)),
     Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_outbox_case_id_destination_id", "case_id", "destination", "id"),
+    # Delivered rows pile up; workers only ever look at the open ones, through this index.
+    Index("ix_outbox_open_id", "id", postgresql_where=_OPEN, sqlite_where=_OPEN),
     sqlite_autoincrement=True,
+)
+
+# A token bucket per rate-limited destination (and key), shared by every worker process.
+outbox_buckets = Table(
+    "outbox_buckets",
+    metadata,
+    Column("bucket", String(320), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("refilled_at", UTCDateTime, nullable=False),
+    # A vendor's Retry-After pauses the whole bucket, not just the request that got it.
+    Column("blocked_until", UTCDateTime),
 )

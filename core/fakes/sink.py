@@ -1,0 +1,139 @@
+"""A scriptable HTTP endpoint: records every request, answers as the test says.
+
+The delivery engine's tests need a vendor that can be slow, rate-limit,
+fail for a while or refuse data, reached over real HTTP so the real client
+libraries' exceptions are what the engine classifies.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["Received", "Reply", "Sink"]
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    body: Any
+    headers: dict[str, str]
+    at: float  # time.time() when the request arrived
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+class Sink:
+    """``with Sink() as sink:`` serves on ``sink.url`` until the block ends."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self._scripts: dict[str, deque[Reply]] = {}
+        self._defaults: dict[str, Reply] = {}
+        self._lock = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sink", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> Sink:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- scripting -------------------------------------------------------------
+
+    def script(self, path: str, *replies: Reply) -> None:
+        """The next requests to ``path`` get these replies, in order; then the default."""
+        with self._lock:
+            self._scripts.setdefault(path, deque()).extend(replies)
+
+    def default(self, path: str, reply: Reply) -> None:
+        """Every request to ``path`` without a scripted reply gets ``reply``."""
+        with self._lock:
+            self._defaults[path] = reply
+
+    def requests_to(self, path: str) -> list[Received]:
+        with self._lock:
+            return [r for r in self.received if r.path == path]
+
+    def wait_for(self, count: int, *, path: str | None = None, timeout: float = 10.0) -> list[Received]:
+        """Block until ``count`` requests (to ``path``) arrived; fail with what did arrive."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                got = [r for r in self.received if path is None or r.path == path]
+                if len(got) >= count:
+                    return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"expected {count} requests{f' to {path}' if path else ''}, got {len(got)}")
+                self._lock.wait(left)
+
+    # -- serving ------------------------------------------------------------------
+
+    def _reply_for(self, path: str) -> Reply:
+        with self._lock:
+            script = self._scripts.get(path)
+            if script:
+                return script.popleft()
+            return self._defaults.get(path, Reply())
+
+    def _record(self, received: Received) -> int:
+        with self._lock:
+            self.received.append(received)
+            self._lock.notify_all()
+            return len(self.received)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body: Any = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                path = self.path.split("?", 1)[0]
+                reply = sink._reply_for(path)
+                number = sink._record(Received(self.command, path, body, dict(self.headers), time.time()))
+                if reply.delay:
+                    time.sleep(reply.delay)
+                payload = json.dumps(reply.body if reply.body is not None else {"id": f"R{number}"}).encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        return Handler
