@@ -85,12 +85,18 @@ def list_rows(
     if as_json:
         print_json([{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.__dict__.items()} for r in rows])
         return
-    table = Table("id", "case", "destination", "key", "action", "status", "attempts", "next attempt", "last error")
+    table = Table("id", "case", "destination", "action", "status", "attempts", "next attempt")
+    table.add_column("last error", overflow="fold", ratio=1)
     for r in rows:
         table.add_row(
-            str(r.id), r.case_id, r.destination, Text(r.key), r.action, r.status, str(r.attempts),
-            r.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S") if r.status == OutboxStatus.FAILED else "",
-            Text((r.last_error or "")[:120]),
+            str(r.id),
+            r.case_number,
+            Text(f"{r.destination}:{r.key}" if r.key else r.destination),
+            r.action,
+            r.status,
+            str(r.attempts),
+            r.next_attempt_at.strftime("%H:%M:%S") if r.status == OutboxStatus.FAILED else "",
+            Text(r.last_error or ""),
         )
     console.print(table)
 

@@ -68,6 +68,17 @@ def _details(event: Event) -> str:
         return ", ".join(f"{k}: {v[0]!r} → {v[1]!r}" for k, v in changes.items())
     if event.type == "case.created":
         return str(event.data.get("subject", ""))
+    if event.type.startswith("delivery."):
+        d = event.data
+        where = f"{d.get('destination')}:{d.get('key')}" if d.get("key") else str(d.get("destination"))
+        text = f"#{d.get('outbox_id')} {d.get('action')} → {where}"
+        if "attempt" in d:
+            text += f" (attempt {d['attempt']})"
+        if d.get("error"):
+            text += f": {str(d['error'])[:200]}"
+        if d.get("retry_at"):
+            text += f"; next attempt {str(d['retry_at'])[:19].replace('T', ' ')}"
+        return text
     return ", ".join(f"{k}={v}" for k, v in event.data.items())
 
 

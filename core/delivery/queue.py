@@ -26,7 +26,7 @@ from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, s
 from casehub.model import ExternalLink
 from casehub.outbox import OutboxItem, OutboxStatus, notify
 from casehub.store import cases as case_store
-from casehub.store.tables import OPEN_DELIVERY, events, outbox
+from casehub.store.tables import OPEN_DELIVERY, cases, events, outbox
 
 __all__ = [
     "Finished",
@@ -194,20 +194,21 @@ def finish(conn: Connection, worker: str, finished: Sequence[Finished], *, now: 
             for f in owned
         ],
     )
-    conn.execute(insert(events), [_attempt_event(f, now) for f in owned])
-    for f in owned:
-        if f.remote_id:
-            _link(conn, f, now)
+    conn.execute(insert(events), [_attempt_event(f, worker, now) for f in owned])
+    # Case rows are locked in one global order, so two workers linking the same cases cannot deadlock.
+    for f in sorted((f for f in owned if f.remote_id), key=lambda f: (f.item.case_id, f.item.id)):
+        _link(conn, f, now)
     return owned
 
 
-def _attempt_event(f: Finished, now: datetime) -> dict[str, Any]:
+def _attempt_event(f: Finished, worker: str, now: datetime) -> dict[str, Any]:
     data: dict[str, Any] = {
         "outbox_id": f.item.id,
         "destination": f.item.destination,
         "key": f.item.key,
         "action": f.item.action,
         "attempt": f.item.attempts,
+        "worker": worker,
     }
     if f.error:
         data["error"] = f.error
@@ -220,9 +221,16 @@ def _attempt_event(f: Finished, now: datetime) -> dict[str, Any]:
 
 def _link(conn: Connection, f: Finished, now: datetime) -> None:
     """Store where the case now lives at the vendor, once (a retry that finds the link leaves it alone)."""
-    case = case_store.fetch_case(conn, f.item.case_id, for_update=True)
     system = f.item.destination
-    if any(link.system == system and link.id == f.remote_id for link in case.external_links):
+
+    def known(links: list[ExternalLink]) -> bool:
+        return any(link.system == system and link.id == f.remote_id for link in links)
+
+    # Most deliveries update a record the case is already linked to: look before taking the row lock.
+    if known(case_store.fetch_case(conn, f.item.case_id).external_links):
+        return
+    case = case_store.fetch_case(conn, f.item.case_id, for_update=True)
+    if known(case.external_links):
         return
     link = ExternalLink(system=system, id=f.remote_id or "", url=f.remote_url)
     links = [*(x for x in case.external_links if x.system != system), link]
@@ -240,6 +248,7 @@ def _link(conn: Connection, f: Finished, now: datetime) -> None:
 class OutboxRow:
     id: int
     case_id: str
+    case_number: str
     destination: str
     key: str
     action: str
@@ -252,7 +261,9 @@ class OutboxRow:
 
 
 def _row(r: Any) -> OutboxRow:
-    return OutboxRow(**{name: r._mapping[name] for name in OutboxRow.__dataclass_fields__})
+    m = r._mapping
+    fields = {name: m[name] for name in OutboxRow.__dataclass_fields__ if name != "case_number"}
+    return OutboxRow(case_number=case_store.format_number(m["seq"]), **fields)
 
 
 def stats(conn: Connection) -> list[dict[str, Any]]:
@@ -280,7 +291,12 @@ def list_rows(
     case_id: str | None = None,
     limit: int = 50,
 ) -> list[OutboxRow]:
-    query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+    query = (
+        select(outbox, cases.c.seq)
+        .join(cases, cases.c.id == outbox.c.case_id)
+        .order_by(outbox.c.id.desc())
+        .limit(limit)
+    )
     if status:
         query = query.where(outbox.c.status.in_(status))
     if destination:

@@ -102,32 +102,38 @@ class Worker:
         while not self._stopping.is_set():
             self._poke.wait(self.cfg.poll_interval)
             self._poke.clear()
-            try:
-                self._record()
-                if self._stopping.is_set():
-                    break
-                if time.monotonic() >= next_renew:
-                    self._renew(lease)
-                    next_renew = time.monotonic() + renew_every
-                if self._claim(lease):
-                    self._poke.set()  # a full batch: there may be more right away
-            except Exception:  # the database may be away for a while; nothing is lost, try again
-                log.exception("delivery worker %s: database round failed; retrying", self.id)
-                self._stopping.wait(1.0)
+            # Each step on its own: a failure to record must not stop the leases being renewed.
+            if time.monotonic() >= next_renew and self._step(self._renew, lease):
+                next_renew = time.monotonic() + renew_every
+            recorded = self._step(self._record)
+            if self._stopping.is_set():
+                break
+            if recorded and self._step(self._claim, lease) == "more":
+                self._poke.set()  # a full batch: there may be more right away
+            elif not recorded:
+                self._stopping.wait(0.5)
         self._drain()
 
-    def _claim(self, lease: timedelta) -> bool:
+    def _step(self, action: Callable[..., object], *args: object) -> object:
+        """Run one database step; on failure log it and return ``False`` (nothing is lost: try again)."""
+        try:
+            return action(*args) or True
+        except Exception:
+            log.exception("delivery worker %s: %s failed; retrying", self.id, action.__name__.strip("_"))
+            return False
+
+    def _claim(self, lease: timedelta) -> str | None:
         with self._lock:
             room = self._capacity - len(self._held)
             full = [slot for slot, n in self._busy.items() if ":" not in slot and n >= self._policy_slot_limit(slot)]
         if room <= 0:
-            return False
+            return None
         now = self.hub.clock()
         with write_connection(self.hub.engine) as conn:
             items = q.claim(conn, self.id, limit=room, now=now, lease=lease, skip=full)
         if items:
             self._dispatch(items)
-        return len(items) == room
+        return "more" if len(items) == room else None
 
     def _policy_slot_limit(self, destination: str) -> int:
         return self.cfg.policy(destination, "").max_concurrency

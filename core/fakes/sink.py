@@ -25,6 +25,7 @@ class Received:
     body: Any
     headers: dict[str, str]
     at: float  # time.time() when the request arrived
+    status: int  # what the sink answered
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Sink:
         self._lock = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sink", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sink", daemon=True)
 
     @property
     def url(self) -> str:
@@ -119,7 +120,8 @@ class Sink:
                     body = raw.decode("utf-8", "replace")
                 path = self.path.split("?", 1)[0]
                 reply = sink._reply_for(path)
-                number = sink._record(Received(self.command, path, body, dict(self.headers), time.time()))
+                received = Received(self.command, path, body, dict(self.headers), time.time(), reply.status)
+                number = sink._record(received)
                 if reply.delay:
                     time.sleep(reply.delay)
                 payload = json.dumps(reply.body if reply.body is not None else {"id": f"R{number}"}).encode()

@@ -110,7 +110,9 @@ def fetch_case(conn: Connection, ref: str, *, for_update: bool = False) -> Case:
     condition = cases.c.seq == seq if seq is not None else cases.c.id == ref
     query = select(cases).where(condition)
     if for_update:
-        query = query.with_for_update()
+        # NO KEY UPDATE: enough to serialise read-modify-writes, and it does not block the KEY SHARE
+        # locks that inserting events (foreign key to the case) takes in other transactions.
+        query = query.with_for_update(key_share=True)
     row = conn.execute(query).first()
     if row is None:
         raise CaseNotFound(ref)

@@ -68,6 +68,8 @@ def test_metrics_count_requests_by_route_template_cases_and_outbox(
     assert metric(text, "casehub_outbox_rows", status="pending", destination="crm") == 2
     assert metric(text, "casehub_outbox_rows", status="dead", destination="crm") == 1
     assert metric(text, "casehub_outbox_rows", status="pending", destination="chat") == 3
+    # The oldest waiting delivery was created by the first request, moments ago.
+    assert 0 < metric(text, "casehub_outbox_oldest_waiting_seconds", destination="crm") < 60
 
 
 def test_metrics_are_per_app_and_survive_a_broken_database(make_hub: Callable[..., Hub], serve: Serve) -> None:
