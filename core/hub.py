@@ -94,6 +94,11 @@ class Hub:
         self.plugins.startup(self)
         self._started = True
         if deliveries:
+            self.start_deliveries()
+
+    def start_deliveries(self) -> None:
+        """Run a delivery worker in this process, woken by this process's commits."""
+        if self._worker is None:
             self._worker = Worker(self)
             self._worker.start()
 

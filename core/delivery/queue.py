@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 
 from casehub.model import ExternalLink
 from casehub.outbox import OutboxItem, OutboxStatus, notify
@@ -43,12 +43,21 @@ __all__ = [
 
 S = OutboxStatus
 
-_older = outbox.alias("older")
-_blocked = exists().where(
-    _older.c.case_id == outbox.c.case_id,
-    _older.c.destination == outbox.c.destination,
-    _older.c.id < outbox.c.id,
-    _older.c.status.in_(OPEN_DELIVERY),
+_line = outbox.alias("line")
+# The head of a case's line to a destination: its oldest open delivery. Written as a correlated
+# "ORDER BY id LIMIT 1" so the database walks the (case_id, destination, id) index once per
+# candidate, with or without table statistics (an anti-join planned without statistics, on a
+# table that just received a burst, compared every row with every other: a second per claim).
+_head = (
+    select(_line.c.id)
+    .where(
+        _line.c.case_id == outbox.c.case_id,
+        _line.c.destination == outbox.c.destination,
+        _line.c.status.in_(OPEN_DELIVERY),
+    )
+    .order_by(_line.c.id)
+    .limit(1)
+    .scalar_subquery()
 )
 
 
@@ -81,7 +90,7 @@ def claim(
         and_(outbox.c.status.in_((S.PENDING, S.FAILED)), outbox.c.next_attempt_at <= now),
         and_(outbox.c.status == S.IN_FLIGHT, outbox.c.lease_until < now),
     )
-    query = select(outbox.c.id).where(ready, ~_blocked).order_by(outbox.c.id).limit(limit)
+    query = select(outbox.c.id).where(ready, outbox.c.id == _head).order_by(outbox.c.id).limit(limit)
     if skip := list(skip):
         query = query.where(outbox.c.destination.not_in(skip))
     if conn.dialect.name == "postgresql":
@@ -165,39 +174,56 @@ def finish(conn: Connection, worker: str, finished: Sequence[Finished], *, now: 
     """
     if not finished:
         return []
-    owned_ids = set(
-        conn.execute(
-            select(outbox.c.id)
-            .where(
-                outbox.c.id.in_([f.item.id for f in finished]),
-                outbox.c.leased_by == worker,
-                outbox.c.status == S.IN_FLIGHT,
+    mine = and_(outbox.c.leased_by == worker, outbox.c.status == S.IN_FLIGHT)
+    delivered = [f for f in finished if f.status == S.DONE]
+    owned_ids: set[int] = set()
+    if delivered:
+        # The common case in one statement: every delivered row, with its remote id, if still ours.
+        remote = {f.item.id: f.remote_id for f in delivered if f.remote_id}
+        done = (
+            update(outbox)
+            .where(outbox.c.id.in_([f.item.id for f in delivered]), mine)
+            .values(
+                status=S.DONE,
+                completed_at=now,
+                remote_id=case(remote, value=outbox.c.id, else_=None) if remote else None,
+                last_error=None,
+                lease_until=None,
+                leased_by=None,
+                updated_at=now,
             )
-            .with_for_update()
-        ).scalars()
-    )
+            .returning(outbox.c.id)
+        )
+        owned_ids.update(conn.execute(done).scalars())
+    failed = [f for f in finished if f.status != S.DONE]
+    if failed:
+        owned_ids.update(
+            conn.execute(
+                select(outbox.c.id).where(outbox.c.id.in_([f.item.id for f in failed]), mine).with_for_update()
+            ).scalars()
+        )
+        retried = [f for f in failed if f.item.id in owned_ids]
+        if retried:
+            conn.execute(
+                _FINISH,
+                [
+                    {
+                        "_id": f.item.id,
+                        "_status": f.status,
+                        "_error": f.error,
+                        "_next": f.retry_at or now,
+                        "_completed": now if f.status == S.DEAD else None,
+                        "_remote": None,
+                        "_now": now,
+                    }
+                    for f in retried
+                ],
+            )
     owned = [f for f in finished if f.item.id in owned_ids]
     if not owned:
         return []
-    conn.execute(
-        _FINISH,
-        [
-            {
-                "_id": f.item.id,
-                "_status": f.status,
-                "_error": f.error,
-                "_next": f.retry_at or now,
-                "_completed": now if f.status != S.FAILED else None,
-                "_remote": f.remote_id,
-                "_now": now,
-            }
-            for f in owned
-        ],
-    )
     conn.execute(insert(events), [_attempt_event(f, worker, now) for f in owned])
-    # Case rows are locked in one global order, so two workers linking the same cases cannot deadlock.
-    for f in sorted((f for f in owned if f.remote_id), key=lambda f: (f.item.case_id, f.item.id)):
-        _link(conn, f, now)
+    _link(conn, [f for f in owned if f.remote_id], now)
     return owned
 
 
@@ -219,25 +245,52 @@ def _attempt_event(f: Finished, worker: str, now: datetime) -> dict[str, Any]:
     return {"case_id": f.item.case_id, "type": _EVENT_TYPE[f.status], "at": now, "actor": "casehub", "data": data}
 
 
-def _link(conn: Connection, f: Finished, now: datetime) -> None:
-    """Store where the case now lives at the vendor, once (a retry that finds the link leaves it alone)."""
-    system = f.item.destination
+def _wanted_links(rows: Any, finished: list[Finished]) -> dict[str, list[dict[str, Any]]]:
+    """Case id -> its new external links, for the cases not yet linked to the vendor's record."""
+    current = {r.id: r.external_links for r in rows}
+    wanted: dict[str, list[dict[str, Any]]] = {}
+    for f in finished:
+        links = wanted.get(f.item.case_id, current.get(f.item.case_id))
+        if links is None:
+            continue
+        system = f.item.destination
+        if any(link["system"] == system and link["id"] == f.remote_id for link in links):
+            continue
+        new = ExternalLink(system=system, id=f.remote_id or "", url=f.remote_url).model_dump(mode="json")
+        wanted[f.item.case_id] = [*(x for x in links if x["system"] != system), new]
+    return wanted
 
-    def known(links: list[ExternalLink]) -> bool:
-        return any(link.system == system and link.id == f.remote_id for link in links)
 
-    # Most deliveries update a record the case is already linked to: look before taking the row lock.
-    if known(case_store.fetch_case(conn, f.item.case_id).external_links):
+_SET_LINKS = (
+    update(cases)
+    .where(cases.c.id == bindparam("_id"))
+    .values(external_links=bindparam("_links"), updated_at=bindparam("_now"), version=cases.c.version + 1)
+)
+
+
+def _link(conn: Connection, finished: list[Finished], now: datetime) -> None:
+    """Store where cases now live at the vendor, once: a retry that finds its link leaves the case alone.
+
+    Most deliveries update a record the case is already linked to, so the
+    cases are read first without a lock; only those that change are locked,
+    all at once and in id order, so two workers linking the same cases cannot
+    deadlock.
+    """
+    if not finished:
         return
-    case = case_store.fetch_case(conn, f.item.case_id, for_update=True)
-    if known(case.external_links):
+    ids = sorted({f.item.case_id for f in finished})
+    columns = select(cases.c.id, cases.c.external_links).where(cases.c.id.in_(ids))
+    if not _wanted_links(conn.execute(columns), finished):
         return
-    link = ExternalLink(system=system, id=f.remote_id or "", url=f.remote_url)
-    links = [*(x for x in case.external_links if x.system != system), link]
-    case_store.update_case(conn, case.id, case.version, {"external_links": links, "updated_at": now})
+    locked = conn.execute(columns.order_by(cases.c.id).with_for_update(key_share=True))
+    wanted = _wanted_links(locked, finished)
+    conn.execute(_SET_LINKS, [{"_id": case_id, "_links": links, "_now": now} for case_id, links in wanted.items()])
     conn.execute(
         insert(events),
-        {"case_id": case.id, "type": "case.linked", "at": now, "actor": "casehub", "data": link.model_dump(mode="json")},
+        [
+            {"case_id": case_id, "type": "case.linked", "at": now, "actor": "casehub", "data": links[-1]}
+            for case_id, links in wanted.items()
+        ],
     )
 
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["Received", "Reply", "Sink"]
+__all__ = ["RECEIVED_PATH", "Received", "Reply", "Sink", "main"]
+
+RECEIVED_PATH = "/_sink/received"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,10 @@ class Sink:
                     raise TimeoutError(f"expected {count} requests{f' to {path}' if path else ''}, got {len(got)}")
                 self._lock.wait(left)
 
+    def _summary(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"path": r.path, "at": r.at, "status": r.status, "body": r.body} for r in self.received]
+
     # -- serving ------------------------------------------------------------------
 
     def _reply_for(self, path: str) -> Reply:
@@ -110,6 +116,7 @@ class Sink:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -119,16 +126,22 @@ class Sink:
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
                 path = self.path.split("?", 1)[0]
+                if path == RECEIVED_PATH:  # for a sink in another process: what it got so far
+                    self._answer(200, sink._summary(), {})
+                    return
                 reply = sink._reply_for(path)
                 received = Received(self.command, path, body, dict(self.headers), time.time(), reply.status)
                 number = sink._record(received)
                 if reply.delay:
                     time.sleep(reply.delay)
-                payload = json.dumps(reply.body if reply.body is not None else {"id": f"R{number}"}).encode()
-                self.send_response(reply.status)
+                self._answer(reply.status, reply.body if reply.body is not None else {"id": f"R{number}"}, reply.headers)
+
+            def _answer(self, status: int, body: Any, headers: dict[str, str]) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
-                for name, value in reply.headers.items():
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
@@ -139,3 +152,17 @@ class Sink:
                 pass
 
         return Handler
+
+
+def main() -> None:
+    """``python -m casehub.fakes.sink``: a sink in its own process (benchmarks); prints its URL."""
+    with Sink() as sink:
+        print(sink.url, flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The rule engine: triggers, automations, assignment, SLA policies and business-hours calendars."""
