@@ -25,6 +25,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/create_cases.py
+	$(BIN)/python bench/deliveries.py
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
