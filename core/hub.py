@@ -21,6 +21,8 @@ from casehub.delivery.worker import Worker
 from casehub.errors import DatabaseNotReady
 from casehub.host import PluginHost
 from casehub.loader import PluginSelection
+from casehub.rules.engine import RuleEngine
+from casehub.rules.loading import load_rules
 from casehub.service import CaseService, utcnow
 from casehub.settings import CORE_SECTIONS, DEFAULT_CONFIG, CoreSettings, build_settings_model
 from casehub.store import migrate
@@ -70,6 +72,7 @@ class Hub:
     plugins: PluginHost
     engine: Engine
     clock: Callable[[], datetime] = utcnow
+    rules: RuleEngine | None = None
     service: CaseService = field(init=False)
     _checkpointer: Checkpointer | None = field(default=None, init=False, repr=False)
     _worker: Worker | None = field(default=None, init=False, repr=False)
@@ -141,9 +144,10 @@ def build_hub(
     if not settings.casehub.auto_migrate and (missing := missing_sqlite_file(url)) is not None:
         # Connecting would create an empty file; refuse before that happens.
         raise DatabaseNotReady(f"the database file {missing} does not exist: run `casehub db upgrade`")
+    rules = load_rules(settings, host)  # a broken rules file fails before the database is touched
     engine = make_engine(url, autocheckpoint=not background_checkpoints)
     if settings.casehub.auto_migrate:
         migrate.upgrade(engine)
     else:
         migrate.ensure_ready(engine)
-    return Hub(settings=settings, plugins=host, engine=engine, clock=clock)
+    return Hub(settings=settings, plugins=host, engine=engine, clock=clock, rules=rules)

@@ -20,17 +20,27 @@ from ulid import ULID
 from casehub.errors import InvalidTransition, VersionConflict
 from casehub.model import Case, CaseChanges, CaseDraft, CommentDraft, Event, Status, allowed_transitions
 from casehub.outbox import enqueue
+from casehub.rules.runner import run_rules
 from casehub.store import cases as store
 from casehub.store.engine import write_connection
 
 if TYPE_CHECKING:
     from casehub.hub import Hub
 
-__all__ = ["CaseService", "Page", "utcnow"]
+__all__ = ["Appended", "CaseService", "Page", "jsonable", "utcnow"]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What one command wrote: its events (with the rules' own), outbox rows, and the case as it ended."""
+
+    events: list[Event]
+    enqueued: int
+    case: Case
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,11 @@ class Page:
 _ASSIGNMENT = ("queue", "owner")
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value) if hasattr(value, "value") else value
@@ -99,8 +109,8 @@ class CaseService:
         with write_connection(self.engine) as conn:
             case = store.insert_case(conn, values)
             appended = self._append(conn, case, [("case.created", snapshot)], actor, now)
-        self._notify(appended, case)
-        return case
+        self._notify(appended)
+        return appended.case
 
     def update(self, ref: str, changes: CaseChanges, actor: str) -> Case:
         return self._change(ref, changes.changed(), actor, version=changes.version)
@@ -121,11 +131,11 @@ class CaseService:
             contact_email = (case.contact.email or "").lower()
             if comment.public and case.first_response_at is None and author.lower() != contact_email:
                 values["first_response_at"] = now
-            updated = self._write(conn, case, case.version, values)
+            updated = self.write(conn, case, case.version, values)
             data = {"body": comment.body, "public": comment.public, "author": author}
             appended = self._append(conn, updated, [("comment.added", data)], actor, now)
-        self._notify(appended, updated)
-        return updated, appended[0][0]
+        self._notify(appended)
+        return appended.case, appended.events[0]
 
     # -- the shared path -------------------------------------------------------
 
@@ -135,20 +145,20 @@ class CaseService:
             case = store.fetch_case(conn, ref, for_update=True)
             if version is not None and version != case.version:
                 raise VersionConflict(case.number, version, case.version)
-            diff = {k: v for k, v in fields.items() if _jsonable(getattr(case, k)) != _jsonable(v)}
+            diff = {k: v for k, v in fields.items() if jsonable(getattr(case, k)) != jsonable(v)}
             if not diff:
                 return case
-            values, pending = self._consequences(case, diff, now)
-            updated = self._write(conn, case, case.version, values)
+            values, pending = self.consequences(case, diff, now)
+            updated = self.write(conn, case, case.version, values)
             appended = self._append(conn, updated, pending, actor, now)
-        self._notify(appended, updated)
-        return updated
+        self._notify(appended)
+        return appended.case
 
     @staticmethod
-    def _consequences(case: Case, diff: dict[str, Any], now: datetime) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    def consequences(case: Case, diff: dict[str, Any], now: datetime) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
         """Column values and events that follow from a change (status timestamps, assignment)."""
         values = {**diff, "updated_at": now}
-        changes = {k: [_jsonable(getattr(case, k)), _jsonable(v)] for k, v in diff.items()}
+        changes = {k: [jsonable(getattr(case, k)), jsonable(v)] for k, v in diff.items()}
         pending: list[tuple[str, dict[str, Any]]] = [("case.updated", {"changes": changes})]
         if "status" in diff:
             new = Status(diff["status"])
@@ -167,14 +177,14 @@ class CaseService:
         return values, pending
 
     @staticmethod
-    def _write(conn: Connection, case: Case, version: int, values: dict[str, Any]) -> Case:
+    def write(conn: Connection, case: Case, version: int, values: dict[str, Any]) -> Case:
         updated = store.update_case(conn, case.id, version, values)
         if updated is None:  # only reachable where the row could not be locked
             current = store.fetch_case(conn, case.id)
             raise VersionConflict(case.number, version, current.version)
         return updated
 
-    def _append(
+    def record(
         self, conn: Connection, case: Case, pending: list[tuple[str, dict[str, Any]]], actor: str, now: datetime
     ) -> tuple[list[Event], int]:
         """Append events and the outbox rows they cause, inside the caller's transaction."""
@@ -194,10 +204,18 @@ class CaseService:
                 committed.append(store.insert_event(conn, case.id, "plugin.failed", now, "casehub", failed))
         return committed, enqueued
 
-    def _notify(self, appended: tuple[list[Event], int], case: Case) -> None:
-        committed, enqueued = appended
-        if enqueued:
+    def _append(
+        self, conn: Connection, case: Case, pending: list[tuple[str, dict[str, Any]]], actor: str, now: datetime
+    ) -> Appended:
+        """Record the events, then let the rules react to them, all inside the caller's transaction."""
+        events, enqueued = self.record(conn, case, pending, actor, now)
+        if self.hub.rules is None:
+            return Appended(events, enqueued, case)
+        return run_rules(self, conn, Appended(events, enqueued, case), now)
+
+    def _notify(self, appended: Appended) -> None:
+        if appended.enqueued:
             self.hub.deliveries_enqueued()
         if self.hub.plugins.has_impls("event_committed"):
-            for event in committed:
-                self.hub.plugins.event_committed(event, case, self.hub)
+            for event in appended.events:
+                self.hub.plugins.event_committed(event, appended.case, self.hub)

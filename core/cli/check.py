@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import typer
-import yaml
 from pydantic import BaseModel, SecretStr
 from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,10 +17,13 @@ from casehub.cli.config import core_settings, database_url_issue, shown_url
 from casehub.store.engine import missing_sqlite_file
 from casehub.cli.errors import database_message
 from casehub.cli.state import State, console, quiet_loader
-from casehub.errors import ConfigError
+from casehub.errors import ConfigError, PluginError
 from casehub.host import PluginHost
 from casehub.hub import plugin_selection
 from casehub.loader import PluginSelection
+from casehub.rules.engine import RuleEngine
+from casehub.rules.loading import plugin_actions
+from casehub.rules.source import read_rules
 from casehub.config_file import ConfigFile, load_settings, read_config_file
 from casehub.settings import ENV_PREFIX, CoreSettings
 from casehub.store import migrate
@@ -116,28 +118,24 @@ def _database(report: Report, file: ConfigFile, settings: CoreSettings) -> None:
         report.fail(f"database {shown}: schema is {current or 'empty'}, needs {head}: run `casehub db upgrade`")
 
 
-def _rules(report: Report, settings: CoreSettings) -> None:
+def _rules(report: Report, settings: CoreSettings, host: PluginHost) -> None:
     if settings.rules.file is None:
         report.ok("rules: no rules file configured ([rules] file)")
         return
     path = settings.resolve(settings.rules.file)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        report.fail(f"rules: {path} not found ([rules] file)")
+        engine = RuleEngine.compile(read_rules(path), plugin_actions(host))
+    except ConfigError as exc:
+        report.fail("rules", [str(i) for i in exc.issues])
         return
-    except UnicodeDecodeError:
-        report.fail(f"rules: {path} is not valid UTF-8")
+    except PluginError as exc:  # a plugin's register_actions hook raised
+        report.fail("rules", [str(exc)])
         return
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        report.fail(f"rules: {where}: not valid YAML", [str(getattr(exc, "problem", None) or exc)])
-        return
-    if data is not None and not isinstance(data, dict):
-        report.fail(f"rules: {path}: the top level must be a mapping (triggers:, assignment:, ...)")
-        return
-    report.ok(f"rules: {path} parses")
+    rules = engine.rules
+    report.ok(
+        f"rules: {path}: {len(rules.triggers)} triggers, {len(rules.assignment)} assignment rules, "
+        f"{len(rules.queues)} queues, {len(rules.agents)} agents"
+    )
 
 
 def _settings(report: Report, file: ConfigFile, host: PluginHost) -> CoreSettings | None:
@@ -182,7 +180,7 @@ def register(app: typer.Typer) -> None:
         core = settings or _core_only(file)
         if core is not None:  # a broken plugin section must not hide a broken database or rules file
             _database(report, file, core)
-            _rules(report, core)
+            _rules(report, core, host)
         if report.failed:
             console.print(f"\n[bold red]{report.failed} problem(s) found.[/]")
             raise typer.Exit(1)

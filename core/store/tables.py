@@ -29,7 +29,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-__all__ = ["OPEN_DELIVERY", "cases", "events", "metadata", "outbox", "outbox_buckets", "UTCDateTime"]
+__all__ = [
+    "OPEN_DELIVERY",
+    "UTCDateTime",
+    "assignment_cursors",
+    "cases",
+    "events",
+    "metadata",
+    "outbox",
+    "outbox_buckets",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -153,4 +162,13 @@ outbox_buckets = Table(
     Column("refilled_at", UTCDateTime, nullable=False),
     # A vendor's Retry-After pauses the whole bucket, not just the request that got it.
     Column("blocked_until", UTCDateTime),
+)
+
+# Where each round-robin queue's rotation stands, shared by every process.
+assignment_cursors = Table(
+    "assignment_cursors",
+    metadata,
+    Column("queue", String(255), primary_key=True),
+    Column("last_agent", String(255), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -56,15 +56,15 @@ def test_rules_file_missing_or_broken_is_named_with_its_line(run: Run, workdir: 
     (workdir / "casehub.toml").write_text('[rules]\nfile = "rules.yaml"\n')
 
     missing = run("check")
-    assert missing.code == 1 and "rules.yaml not found ([rules] file)" in missing.text
+    assert missing.code == 1 and "rules.yaml: [rules] file: not found" in missing.text
 
     (workdir / "rules.yaml").write_text("triggers:\n  - name: x\n   bad: indent\n")
     broken = run("check")
-    assert broken.code == 1 and "rules.yaml:3: not valid YAML" in broken.text
+    assert broken.code == 1 and "rules.yaml:3: (file): not valid YAML" in broken.text
 
     (workdir / "rules.yaml").write_text("- just\n- a list\n")
     not_mapping = run("check")
-    assert not_mapping.code == 1 and "the top level must be a mapping" in not_mapping.text
+    assert not_mapping.code == 1 and "rules.yaml:1: (top level): expected a mapping (triggers:, assignment:" in not_mapping.text
 
 
 def test_a_missing_config_file_is_named(run: Run, workdir: Path) -> None:
@@ -90,12 +90,12 @@ def test_schema_state_is_reported_without_migrating(run: Run, workdir: Path, any
         assert not Path(any_database_url.removeprefix("sqlite:///")).exists()
     else:
         empty = run("check")
-        assert empty.code == 1 and "schema is empty, needs 0002: run `casehub db upgrade`" in empty.text
-        assert "needs 0002" in run("check").text  # still empty: check did not migrate
+        assert empty.code == 1 and "schema is empty, needs 0003: run `casehub db upgrade`" in empty.text
+        assert "needs 0003" in run("check").text  # still empty: check did not migrate
 
     assert run("db", "upgrade").code == 0
     good = run("check")
-    assert good.code == 0 and "reachable, schema up to date (0002)" in good.text
+    assert good.code == 0 and "reachable, schema up to date (0003)" in good.text
 
 
 def test_an_unreachable_database_is_an_error_without_its_password(run: Run, workdir: Path) -> None:
@@ -160,4 +160,4 @@ def test_every_problem_is_reported_in_one_run(run: Run, workdir: Path) -> None:
     assert result.code == 1 and "2 problem(s) found." in result.text  # the settings, and the rules
     assert "casehub.toml:1: [slack] token: Field required" in result.text
     assert "casehub.toml:2: [slack] chanels: unknown key" in result.text
-    assert "rules.yaml not found ([rules] file)" in result.text
+    assert "rules.yaml: [rules] file: not found" in result.text

@@ -1,0 +1,32 @@
+"""round-robin assignment cursors
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from casehub.store.tables import UTCDateTime
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "assignment_cursors",
+        sa.Column("queue", sa.String(length=255), nullable=False),
+        sa.Column("last_agent", sa.String(length=255), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("queue", name=op.f("pk_assignment_cursors")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("assignment_cursors")

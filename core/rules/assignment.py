@@ -1,0 +1,95 @@
+"""Choosing an agent in a queue: round robin or least open cases, among those who can take the case.
+
+An agent can take a case when they are available, belong to the queue, have
+every skill the queue asks for, and — when the queue matches languages — speak
+the contact's language. Round robin remembers, in the database, the last agent
+it chose per queue, so every API process continues the same rotation. Least
+open counts each candidate's open cases with one indexed query.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from casehub.model import Case, Status
+from casehub.store.tables import assignment_cursors, cases
+
+if TYPE_CHECKING:
+    from casehub.rules.spec import RulesFile
+
+__all__ = ["Assigner", "eligible"]
+
+OPEN = [s.value for s in Status if s not in (Status.RESOLVED, Status.CLOSED)]
+
+
+def eligible(rules: RulesFile, queue: str, case: Case) -> list[str]:
+    """Agents of ``queue`` who can take ``case``, in the order the rules file lists them."""
+    spec = rules.queues.get(queue)
+    if spec is None:
+        return []
+    language = (case.contact.language or "").split("-")[0].split("_")[0].lower()
+    chosen = []
+    for name in spec.agents:
+        agent = rules.agents[name]
+        if not agent.available or not set(spec.skills) <= set(agent.skills):
+            continue
+        if spec.match_language and language and language not in agent.languages:
+            continue
+        chosen.append(name)
+    return chosen
+
+
+class Assigner:
+    """Picks agents inside the transaction that assigns the case."""
+
+    def __init__(self, rules: RulesFile, conn: Connection, now: datetime) -> None:
+        self.rules = rules
+        self.conn = conn
+        self.now = now
+
+    def distributes(self, queue: str) -> bool:
+        spec = self.rules.queues.get(queue)
+        return spec is not None and spec.distribution != "none"
+
+    def pick(self, queue: str, case: Case) -> str | None:
+        candidates = eligible(self.rules, queue, case)
+        if not candidates:
+            return None
+        if self.rules.queues[queue].distribution == "least_open":
+            return self._least_open(candidates)
+        return self._round_robin(queue, candidates)
+
+    def _least_open(self, candidates: list[str]) -> str:
+        counts = dict(
+            self.conn.execute(
+                select(cases.c.owner, func.count())
+                .where(cases.c.owner.in_(candidates), cases.c.status.in_(OPEN))
+                .group_by(cases.c.owner)
+            ).all()
+        )
+        return min(candidates, key=lambda name: (counts.get(name, 0), candidates.index(name)))
+
+    def _round_robin(self, queue: str, candidates: list[str]) -> str:
+        insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        first = candidates[0]
+        created = self.conn.execute(
+            insert(assignment_cursors)
+            .values(queue=queue, last_agent=first, updated_at=self.now)
+            .on_conflict_do_nothing()
+        ).rowcount
+        if created:
+            return first
+        c = assignment_cursors.c
+        last = self.conn.execute(select(c.last_agent).where(c.queue == queue).with_for_update()).scalar_one()
+        everyone = self.rules.queues[queue].agents
+        # The next candidate after the last one chosen, in the queue's order (the last may be away now).
+        start = everyone.index(last) + 1 if last in everyone else 0
+        order = everyone[start:] + everyone[:start]
+        chosen = next(name for name in order if name in candidates)
+        self.conn.execute(update(assignment_cursors).where(c.queue == queue).values(last_agent=chosen, updated_at=self.now))
+        return chosen

@@ -1,0 +1,211 @@
+"""Running the rules: assignment when a case is created, triggers on every event, inside its transaction.
+
+Semantics (documented in docs/rules.md):
+
+- **Assignment rules** run once, for ``case.created``, when the case has no
+  owner yet: ordered, the first whose conditions match decides the queue or
+  agent (Salesforce's assignment rules). A queue then picks an agent.
+- **Triggers** run for each event, in file order; each whose ``on`` lists the
+  event type and whose conditions match runs its actions. ``stop: true`` ends
+  processing for that event.
+- The changes the actions make are one more change of the case, with its own
+  events, and those events run the triggers again — but **each trigger fires
+  at most once per change a person or system made** (Zendesk's update cycle).
+  A trigger that matches again after it fired is not run again: that is a
+  cycle, and it is reported on the timeline (``rules.cycle``) with the rules
+  involved, instead of looping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection
+
+from casehub.errors import ConfigError, ConfigIssue
+from casehub.model import Case, Event
+from casehub.outbox import Delivery
+from casehub.rules.actions import Action, ActionContext, ActionError, Effects, PluginAction, parse_action
+from casehub.rules.assignment import Assigner
+from casehub.rules.conditions import ConditionError, Context, Predicate, build_context, compile_condition, explain
+from casehub.rules.source import RulesSource
+from casehub.rules.spec import RulesFile
+
+__all__ = ["Fired", "Outcome", "RuleEngine", "TriggerReport"]
+
+# Events the rules never react to: their own bookkeeping, and deliveries.
+_QUIET = ("rule.", "rules.", "delivery.", "plugin.")
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    name: str
+    kind: str  # "trigger" or "assignment"
+    on: frozenset[str]
+    spec: dict[str, Any]
+    predicate: Predicate
+    actions: tuple[Action, ...]
+    stop: bool = False
+
+
+@dataclass(frozen=True)
+class Fired:
+    rule: str
+    kind: str
+    event: str
+    actions: list[str]
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    effects: Effects = field(default_factory=Effects)
+    fired: list[Fired] = field(default_factory=list)
+    cycle: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TriggerReport:
+    """For ``casehub rules test``: how one rule judged one event."""
+
+    rule: str
+    kind: str
+    applies: bool  # does the rule listen to this event type?
+    matched: bool
+    checks: list[tuple[str, bool]]
+    actions: list[str]
+    stopped_here: bool = False
+
+
+def changes_of(event: Event) -> dict[str, tuple[Any, Any]]:
+    raw = event.data.get("changes") if event.type == "case.updated" else None
+    return {k: (v[0], v[1]) for k, v in (raw or {}).items()}
+
+
+class RuleEngine:
+    """The compiled rules file; build it with :meth:`compile`."""
+
+    def __init__(self, rules: RulesFile, triggers: list[CompiledRule], assignment: list[CompiledRule]) -> None:
+        self.rules = rules
+        self.triggers = triggers
+        self.assignment = assignment
+
+    @classmethod
+    def empty(cls) -> RuleEngine:
+        return cls(RulesFile(), [], [])
+
+    @classmethod
+    def compile(cls, source: RulesSource, plugin_actions: dict[str, PluginAction]) -> RuleEngine:
+        """Validate and compile everything; a ConfigError lists every problem with its line."""
+        try:
+            rules = RulesFile.model_validate(source.data)
+        except ValidationError as exc:
+            raise ConfigError([source.issue(e["loc"], e["msg"].removeprefix("Value error, ")) for e in exc.errors()]) from None
+        issues: list[ConfigIssue] = []
+        triggers: list[CompiledRule] = []
+        assignment: list[CompiledRule] = []
+        for n, trigger in enumerate(rules.triggers):
+            where = ("triggers", n)
+            predicate = _compile(source, where, trigger.conditions, issues)
+            actions = []
+            for m, entry in enumerate(trigger.actions):
+                try:
+                    actions.append(parse_action(entry, plugin_actions))
+                except ActionError as exc:
+                    issues.append(source.issue((*where, "actions", m), str(exc)))
+            if trigger.enabled and predicate is not None:
+                triggers.append(
+                    CompiledRule(trigger.name, "trigger", frozenset(trigger.on), trigger.conditions, predicate, tuple(actions), trigger.stop)
+                )
+        for n, rule in enumerate(rules.assignment):
+            predicate = _compile(source, ("assignment", n), rule.conditions, issues)
+            target = {"agent": rule.agent} if rule.agent else {"queue": rule.queue}
+            action = parse_action({"assign": target}, {})
+            if predicate is not None:
+                assignment.append(CompiledRule(rule.name, "assignment", frozenset({"case.created"}), rule.conditions, predicate, (action,)))
+        if issues:
+            raise ConfigError(issues)
+        return cls(rules, triggers, assignment)
+
+    # -- running -------------------------------------------------------------------
+
+    def _rules_for(self, event: Event, case: Case) -> Iterable[CompiledRule]:
+        if event.type == "case.created" and case.owner is None:
+            for rule in self.assignment:
+                yield rule
+        yield from self.triggers
+
+    def evaluate(
+        self, case: Case, events: list[Event], *, conn: Connection | None, now: datetime, fired: set[str]
+    ) -> Outcome:
+        """What the rules do about ``events``; ``fired`` (names) carries over between rounds of one change."""
+        outcome = Outcome()
+        assigner = Assigner(self.rules, conn, now) if conn is not None else None
+        for event in events:
+            if event.type.startswith(_QUIET):
+                continue
+            ctx = build_context(case, event_type=event.type, actor=event.actor, changes=changes_of(event), now=now)
+            assigned = False
+            for rule in self._rules_for(event, case):
+                if rule.kind == "assignment" and assigned:
+                    continue
+                if event.type not in rule.on or not rule.predicate(ctx):
+                    continue
+                if rule.name in fired:
+                    if rule.name not in outcome.cycle:
+                        outcome.cycle.append(rule.name)
+                    continue
+                fired.add(rule.name)
+                acting = ActionContext(_with(case, outcome.effects), outcome.effects, assigner)
+                planned = len(outcome.effects.deliveries)
+                done = [_run(action, acting, rule.name) for action in rule.actions]
+                deliveries = outcome.effects.deliveries[planned:]
+                outcome.fired.append(Fired(rule.name, rule.kind, event.type, done, deliveries))
+                assigned = assigned or rule.kind == "assignment"
+                if rule.stop:
+                    break
+        return outcome
+
+    def explain(self, case: Case, event: Event, now: datetime) -> list[TriggerReport]:
+        """Rule by rule, what would happen for ``event``; writes nothing and picks no agents."""
+        ctx: Context = build_context(case, event_type=event.type, actor=event.actor, changes=changes_of(event), now=now)
+        reports: list[TriggerReport] = []
+        effects = Effects()
+        stopped = False
+        assigned = False
+        for rule in self._rules_for(event, case):
+            applies = event.type in rule.on and not stopped and not (rule.kind == "assignment" and assigned)
+            checks = explain(rule.spec, ctx)
+            matched = applies and rule.predicate(ctx)
+            actions: list[str] = []
+            if matched:
+                acting = ActionContext(_with(case, effects), effects, None, dry_run=True)
+                actions = [_run(action, acting, rule.name) for action in rule.actions]
+                assigned = assigned or rule.kind == "assignment"
+            reports.append(TriggerReport(rule.name, rule.kind, applies, matched, checks, actions, matched and rule.stop))
+            stopped = stopped or (matched and rule.stop)
+        return reports
+
+
+def _run(action: Action, ctx: ActionContext, rule: str) -> str:
+    """One action; a failure (a template the sandbox refused, say) is reported, never raised into the change."""
+    try:
+        return action.run(ctx, rule)
+    except Exception as exc:
+        return f"{action.name} failed: {type(exc).__name__}: {exc}"
+
+
+def _with(case: Case, effects: Effects) -> Case:
+    return case.model_copy(update=effects.changes) if effects.changes else case
+
+
+def _compile(source: RulesSource, where: tuple[str | int, ...], spec: dict[str, Any], issues: list[ConfigIssue]) -> Predicate | None:
+    try:
+        return compile_condition(spec or None, where="conditions")
+    except ConditionError as exc:
+        issues.append(source.issue(where, str(exc)))
+        return None

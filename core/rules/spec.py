@@ -1,0 +1,119 @@
+"""The shape of ``rules.yaml``: agents, queues, calendars, triggers and assignment rules.
+
+Every mapping is strict: an unknown key is an error, because a misspelt
+``stop:`` or ``actoins:`` must not silently change what happens to cases.
+Conditions and actions are checked further by :mod:`casehub.rules.engine`,
+which compiles them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from casehub.rules.calendar import CalendarSettings
+
+__all__ = ["Agent", "AssignmentRule", "Queue", "RulesFile", "Trigger"]
+
+_strict = ConfigDict(extra="forbid")
+Name = Field(min_length=1, max_length=120)
+EventType = Field(pattern=r"^[a-z][a-z_]*\.[a-z][a-z_.]*$")
+
+
+class Agent(BaseModel):
+    """Someone cases can be assigned to; ``available: false`` while away."""
+
+    model_config = _strict
+
+    email: str | None = None
+    skills: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes, e.g. [en, de]")
+    available: bool = True
+
+
+class Queue(BaseModel):
+    """A team's queue and how its cases are shared among its agents."""
+
+    model_config = _strict
+
+    distribution: Literal["round_robin", "least_open", "none"] = "round_robin"
+    agents: list[str] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list, description="an agent needs all of them")
+    match_language: bool = Field(False, description="only agents who speak the contact's language")
+
+
+class _Conditional(BaseModel):
+    model_config = _strict
+
+    name: str = Name
+    all: list[Any] | None = None
+    any: list[Any] | None = None
+    none: list[Any] | None = None
+
+    @property
+    def conditions(self) -> dict[str, Any]:
+        return {k: v for k in ("all", "any", "none") if (v := getattr(self, k)) is not None}
+
+
+class Trigger(_Conditional):
+    """Zendesk's trigger, Salesforce's workflow rule: when an event matches, run the actions."""
+
+    on: list[str] = Field(
+        default_factory=lambda: ["case.created", "case.updated"],
+        description="event types that start this trigger",
+    )
+    actions: list[Any] = Field(min_length=1)
+    stop: bool = Field(False, description="no later trigger runs for this event once this one fired")
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _event_types(self) -> Trigger:
+        for event in self.on:
+            if not isinstance(event, str) or "." not in event:
+                raise ValueError(f"on: {event!r} is not an event type such as case.created or comment.added")
+        return self
+
+
+class AssignmentRule(_Conditional):
+    """Salesforce's assignment rule entry: the first that matches a new case decides its queue or agent."""
+
+    queue: str | None = None
+    agent: str | None = None
+
+    @model_validator(mode="after")
+    def _target(self) -> AssignmentRule:
+        if (self.queue is None) == (self.agent is None):
+            raise ValueError("give exactly one of queue: or agent:")
+        return self
+
+
+class RulesFile(BaseModel):
+    model_config = _strict
+
+    agents: dict[str, Agent] = Field(default_factory=dict)
+    queues: dict[str, Queue] = Field(default_factory=dict)
+    calendars: dict[str, CalendarSettings] = Field(default_factory=dict)
+    assignment: list[AssignmentRule] = Field(default_factory=list)
+    triggers: list[Trigger] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> RulesFile:
+        problems = []
+        for name, queue in self.queues.items():
+            for agent in queue.agents:
+                if agent not in self.agents:
+                    problems.append(f"queues.{name}: agent {agent!r} is not in agents:")
+        for n, rule in enumerate(self.assignment):
+            if rule.queue and rule.queue not in self.queues:
+                problems.append(f"assignment[{n}]: queue {rule.queue!r} is not in queues:")
+            if rule.agent and rule.agent not in self.agents:
+                problems.append(f"assignment[{n}]: agent {rule.agent!r} is not in agents:")
+        seen: set[str] = set()
+        for n, trigger in enumerate(self.triggers):
+            if trigger.name in seen:
+                problems.append(f"triggers[{n}]: the name {trigger.name!r} is used twice (names appear in timelines)")
+            seen.add(trigger.name)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
