@@ -115,11 +115,16 @@ def routes(hub: Hub) -> APIRouter | None:
 def register_actions(register: Callable[..., None]) -> None:
     """Offer actions that rules can run (``notify_slack``, ``create_jira_issue``, ...).
 
-    :param register: call ``register(name, params_model, handler)`` once per
+    :param register: call ``register(name, params_model, plan=None)`` once per
         action. ``params_model`` is a pydantic model validating the action's
-        params in the rules file at load time; ``handler(hub, case, params)``
-        performs it. Registering a name another plugin already registered is
-        an error naming both plugins.
+        params in the rules file at load time. When a rule runs the action, it
+        becomes an outbox delivery to this plugin (destination = the plugin's
+        name, action = ``name``, payload ``{"params": ..., "rule": ...}``),
+        written in the transaction of the change, and made later by the
+        plugin's :func:`deliver`. ``plan(case, params)`` may return the
+        deliveries itself (to set a ``key`` such as a Slack channel, so rate
+        limits and order apply per key); it must do no I/O. Registering a name
+        another plugin already registered is an error naming both plugins.
 
     Called once at start. If it raises, start-up stops naming the plugin.
     """

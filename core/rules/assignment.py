@@ -81,8 +81,9 @@ class Assigner:
             insert(assignment_cursors)
             .values(queue=queue, last_agent=first, updated_at=self.now)
             .on_conflict_do_nothing()
-        ).rowcount
-        if created:
+            .returning(assignment_cursors.c.queue)  # rowcount is not reliable here on every driver
+        ).first()
+        if created is not None:
             return first
         c = assignment_cursors.c
         last = self.conn.execute(select(c.last_agent).where(c.queue == queue).with_for_update()).scalar_one()

@@ -319,17 +319,24 @@ def compile_condition(spec: dict[str, Any] | None, *, where: str = "conditions")
     return _node(spec, where, 1)
 
 
-def explain(spec: dict[str, Any] | None, ctx: Context, where: str = "") -> list[tuple[str, bool]]:
+def _describe(spec: dict[str, Any]) -> str:
+    rest = {k: v for k, v in spec.items() if k != "field"}
+    if "op" in rest:
+        op, value = rest.pop("op"), rest.pop("value", None)
+    else:
+        [(op, value)] = list(rest.items())[:1] or [("?", None)]
+    return f"{spec.get('field')} {op}" + ("" if op in _NO_VALUE else f" {value!r}")
+
+
+def explain(spec: dict[str, Any] | None, ctx: Context, prefix: str = "") -> list[tuple[str, bool]]:
     """Every leaf with its result, for ``casehub rules test``: which condition decided a rule."""
     if not spec:
-        return [("(no conditions)", True)]
-    out: list[tuple[str, bool]] = []
+        return [("(no conditions: always)", True)]
     groups = {k: spec[k] for k in ("all", "any", "none") if k in spec}
     if not groups:
-        text = " ".join(f"{v}" if k == "field" else f"{k}: {v!r}" if k != "op" else str(v) for k, v in spec.items())
-        out.append((f"{where}{text}", _leaf(spec, where or "condition")(ctx)))
-        return out
+        return [(prefix + _describe(spec), _leaf(spec, "condition")(ctx))]
+    out: list[tuple[str, bool]] = []
     for name, items in groups.items():
         for item in items:
-            out.extend(explain(item, ctx, f"{where}{name}: " if "all" not in where or name != "all" else where))
+            out.extend(explain(item, ctx, prefix if name == "all" else f"{prefix}{name}: "))
     return out

@@ -18,6 +18,7 @@ Semantics (documented in docs/rules.md):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,7 +33,7 @@ from casehub.outbox import Delivery
 from casehub.rules.actions import Action, ActionContext, ActionError, Effects, PluginAction, parse_action
 from casehub.rules.assignment import Assigner
 from casehub.rules.conditions import ConditionError, Context, Predicate, build_context, compile_condition, explain
-from casehub.rules.source import RulesSource
+from casehub.rules.source import RulesSource, dotted
 from casehub.rules.spec import RulesFile
 
 __all__ = ["Fired", "Outcome", "RuleEngine", "TriggerReport"]
@@ -177,8 +178,9 @@ class RuleEngine:
         effects = Effects()
         stopped = False
         assigned = False
-        for rule in self._rules_for(event, case):
-            applies = event.type in rule.on and not stopped and not (rule.kind == "assignment" and assigned)
+        unowned = case.owner is None
+        for rule in [*self.assignment, *self.triggers]:
+            applies = event.type in rule.on and not stopped and not (rule.kind == "assignment" and (assigned or not unowned))
             checks = explain(rule.spec, ctx)
             matched = applies and rule.predicate(ctx)
             actions: list[str] = []
@@ -207,5 +209,11 @@ def _compile(source: RulesSource, where: tuple[str | int, ...], spec: dict[str, 
     try:
         return compile_condition(spec or None, where="conditions")
     except ConditionError as exc:
-        issues.append(source.issue(where, str(exc)))
+        # "conditions.all[2].any[0]: ..." → point at that condition's own line.
+        place, _, _ = str(exc).partition(": ")
+        parts = [int(i) if i else name for name, i in _PART.findall(place.removeprefix("conditions"))]
+        issues.append(ConfigIssue(source.name, dotted(where), str(exc), source.line_of((*where, *parts))))
         return None
+
+
+_PART = re.compile(r"\.?(\w+)|\[(\d+)\]")
