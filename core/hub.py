@@ -23,6 +23,7 @@ from casehub.host import PluginHost
 from casehub.loader import PluginSelection
 from casehub.rules.engine import RuleEngine
 from casehub.rules.loading import load_rules
+from casehub.rules.scheduler import Scheduler
 from casehub.service import CaseService, utcnow
 from casehub.settings import CORE_SECTIONS, DEFAULT_CONFIG, CoreSettings, build_settings_model
 from casehub.store import migrate
@@ -76,6 +77,7 @@ class Hub:
     service: CaseService = field(init=False)
     _checkpointer: Checkpointer | None = field(default=None, init=False, repr=False)
     _worker: Worker | None = field(default=None, init=False, repr=False)
+    _scheduler: Scheduler | None = field(default=None, init=False, repr=False)
     _started: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -85,11 +87,12 @@ class Hub:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def start(self, *, checkpoints: bool = False, deliveries: bool = False) -> None:
+    def start(self, *, checkpoints: bool = False, deliveries: bool = False, timers: bool = False) -> None:
         """Run plugins' start-up hooks.
 
         :param checkpoints: run SQLite WAL checkpoints in the background.
         :param deliveries: run a delivery worker in this process (``casehub serve``).
+        :param timers: run the SLA scheduler in this process (``casehub serve``).
         """
         if checkpoints and self.is_sqlite:
             self._checkpointer = Checkpointer(self.engine)
@@ -98,6 +101,9 @@ class Hub:
         self._started = True
         if deliveries:
             self.start_deliveries()
+        if timers and self.rules is not None and self.rules.sla:
+            self._scheduler = Scheduler(self)
+            self._scheduler.start()
 
     def start_deliveries(self) -> None:
         """Run a delivery worker in this process, woken by this process's commits."""
@@ -111,6 +117,9 @@ class Hub:
             self._worker.wake()
 
     def close(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler = None
         if self._worker is not None:
             self._worker.stop()
             self._worker = None

@@ -202,13 +202,27 @@ class ExternalLink(BaseModel):
 
 
 class SlaTarget(BaseModel):
-    """One SLA clock on the case (first response, next reply, resolution)."""
+    """One SLA clock on the case (first response, next reply, resolution), kept by the rule engine.
+
+    Times count in the policy's business hours. ``elapsed_seconds`` is the
+    business time used before the current running stretch (which began at
+    ``started_at``); while ``paused`` (the case waits on the customer) there is
+    no due time.
+    """
 
     model_config = _strict
 
     name: ShortText
-    due_at: datetime | None = None
+    policy: ShortText | None = None
     state: Annotated[str, StringConstraints(pattern=r"^(running|paused|met|breached)$")] = "running"
+    due_at: datetime | None = None
+    warn_at: datetime | None = None
+    warned: bool = False
+    target_seconds: float | None = None
+    elapsed_seconds: float = 0.0
+    started_at: datetime | None = None
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
 
 
 class CaseDraft(BaseModel):

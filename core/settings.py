@@ -113,6 +113,9 @@ class RulesSection(BaseModel):
     model_config = _strict
 
     file: Path | None = Field(None, description="Path of rules.yaml, relative to the config file.")
+    tick_seconds: float = Field(
+        15.0, ge=0.1, le=3600, description="How often `casehub serve` fires SLA warnings and breaches that came due."
+    )
 
 
 def _timezone(value: str) -> str:

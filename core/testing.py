@@ -13,10 +13,11 @@ Fixtures:
     A started hub on a fresh SQLite database in ``tmp_path``, with no plugins
     loaded from entry points (register the ones under test).
 ``make_hub``
-    ``make_hub(config=None, *, entry_points=False, plugins=None, database_url=None, deliveries=False)``
+    ``make_hub(config=None, *, entry_points=False, plugins=None, database_url=None, deliveries=False, clock=None)``
     builds more hubs (``plugins={"name": plugin}`` registers plugins before the
     config is validated, so their sections are known; ``deliveries=True`` runs
-    a delivery worker in the hub); all are closed at the end of the test.
+    a delivery worker in the hub; ``clock`` replaces the hub's idea of now, for
+    SLA tests); all are closed at the end of the test.
 ``register_plugin``
     ``register_plugin(obj, name=None)`` registers a plugin object on ``hub``
     for this test only (unregistered in ``finally``), and fails the test if
@@ -43,6 +44,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -54,6 +56,7 @@ from ulid import ULID
 
 from casehub.host import PluginHost
 from casehub.hub import Hub, build_hub
+from casehub.service import utcnow
 from casehub.store.engine import normalise_url
 
 __all__ = ["LiveServer", "TEST_TOKEN", "client_for", "postgres_schema_url", "run_server"]
@@ -111,6 +114,7 @@ def make_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
         database_url: str | None = None,
         start: bool = True,
         deliveries: bool = False,
+        clock: Callable[[], datetime] | None = None,
     ) -> Hub:
         config = {section: dict(values) for section, values in (config or {}).items()}
         core = config.setdefault("casehub", {})
@@ -123,7 +127,7 @@ def make_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
             info = host.register(plugin, name)
             if info.status != "enabled":
                 pytest.fail(f"casehub refused plugin {name!r}: {info.reason}")
-        hub = build_hub(config, plugins=host)
+        hub = build_hub(config, plugins=host, clock=clock or utcnow)
         hubs.append(hub)
         if start:
             hub.start(deliveries=deliveries)

@@ -1,4 +1,4 @@
-"""``casehub serve``: the API and a delivery worker (and, as later issues add it, the scheduler) in one process."""
+"""``casehub serve``: the API, a delivery worker and the SLA scheduler in one process."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
         with open_hub(ctx, quiet=False, background_checkpoints=True) as hub:
             logging.getLogger().setLevel(hub.settings.casehub.log_level)
-            hub.start(checkpoints=True, deliveries=hub.settings.outbox.workers_in_serve)
+            hub.start(checkpoints=True, deliveries=hub.settings.outbox.workers_in_serve, timers=True)
             bind_host = host or hub.settings.server.host
             bind_port = port or hub.settings.server.port
             failed = [i for i in hub.plugins.infos if i.status == "failed"]

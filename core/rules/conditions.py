@@ -22,10 +22,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from casehub.model import Case, CaseType, Channel, Priority, Status
+from casehub.rules.durations import parse_duration
 
 __all__ = ["ConditionError", "Context", "Predicate", "build_context", "compile_condition", "explain", "FIELDS"]
 
@@ -66,8 +67,6 @@ _MAX_DEPTH = 8
 _MAX_PATTERN = 500
 _MAX_SUBJECT = 10_000
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhdw])$")
-_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 _ALIASES = {"is": "eq", "is_not": "ne"}
 _NO_VALUE = {"is_empty", "is_not_empty", "changed"}
 
@@ -113,10 +112,10 @@ def _check_value(field: str, kind: str, op: str, value: Any, where: str) -> Any:
     if op in ("older_than", "newer_than"):
         if kind not in (_TIME, "custom"):
             raise ConditionError(f"{where}: {op} needs a date field such as created_at, not {field}")
-        match = _DURATION.match(str(value).strip())
-        if not match:
-            raise ConditionError(f"{where}: {op} expects a duration like 30m, 2h, 3d or 1w, got {value!r}")
-        return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise ConditionError(f"{where}: {op} {exc}") from None
     many = op in ("in", "not_in")
     items = value if many else [value]
     if many and not isinstance(value, list):

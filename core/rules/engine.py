@@ -32,7 +32,9 @@ from casehub.model import Case, Event
 from casehub.outbox import Delivery
 from casehub.rules.actions import Action, ActionContext, ActionError, Effects, PluginAction, parse_action
 from casehub.rules.assignment import Assigner
+from casehub.rules.calendar import Calendar
 from casehub.rules.conditions import ConditionError, Context, Predicate, build_context, compile_condition, explain
+from casehub.rules.sla import SlaClocks, compile_policy
 from casehub.rules.source import RulesSource, dotted
 from casehub.rules.spec import RulesFile
 
@@ -90,10 +92,13 @@ def changes_of(event: Event) -> dict[str, tuple[Any, Any]]:
 class RuleEngine:
     """The compiled rules file; build it with :meth:`compile`."""
 
-    def __init__(self, rules: RulesFile, triggers: list[CompiledRule], assignment: list[CompiledRule]) -> None:
+    def __init__(
+        self, rules: RulesFile, triggers: list[CompiledRule], assignment: list[CompiledRule], sla: SlaClocks | None = None
+    ) -> None:
         self.rules = rules
         self.triggers = triggers
         self.assignment = assignment
+        self.sla = sla or SlaClocks([])
 
     @classmethod
     def empty(cls) -> RuleEngine:
@@ -128,9 +133,16 @@ class RuleEngine:
             action = parse_action({"assign": target}, {})
             if predicate is not None:
                 assignment.append(CompiledRule(rule.name, "assignment", frozenset({"case.created"}), rule.conditions, predicate, (action,)))
+        calendars = {name: Calendar.from_settings(c) for name, c in rules.calendars.items()}
+        policies = []
+        for n, policy in enumerate(rules.sla_policies):
+            predicate = _compile(source, ("sla_policies", n), policy.conditions, issues)
+            calendar = calendars[policy.calendar] if policy.calendar else Calendar.always()
+            if predicate is not None:
+                policies.append(compile_policy(policy.name, predicate, calendar, dict(policy.targets), policy.warn_before))
         if issues:
             raise ConfigError(issues)
-        return cls(rules, triggers, assignment)
+        return cls(rules, triggers, assignment, SlaClocks(policies))
 
     # -- running -------------------------------------------------------------------
 
@@ -145,6 +157,7 @@ class RuleEngine:
     ) -> Outcome:
         """What the rules do about ``events``; ``fired`` (names) carries over between rounds of one change."""
         outcome = Outcome()
+        this_round: set[str] = set()
         assigner = Assigner(self.rules, conn, now) if conn is not None else None
         for event in events:
             if event.type.startswith(_QUIET):
@@ -157,10 +170,13 @@ class RuleEngine:
                 if event.type not in rule.on or not rule.predicate(ctx):
                     continue
                 if rule.name in fired:
-                    if rule.name not in outcome.cycle:
+                    # Matching again in the same round (two breaches at once) is not a cycle; in a later round,
+                    # set off by what the rules themselves did, it is.
+                    if rule.name not in this_round and rule.name not in outcome.cycle:
                         outcome.cycle.append(rule.name)
                     continue
                 fired.add(rule.name)
+                this_round.add(rule.name)
                 acting = ActionContext(_with(case, outcome.effects), outcome.effects, assigner)
                 planned = len(outcome.effects.deliveries)
                 done = [_run(action, acting, rule.name) for action in rule.actions]

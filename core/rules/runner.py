@@ -41,6 +41,16 @@ def run_rules(service: CaseService, conn: Connection, appended: Appended, now: d
     fired: set[str] = set()
     batch = appended.events
     while batch:
+        if engine.sla:
+            # SLA clocks first: their events (sla.applied, sla.met…) are judged by the triggers with the rest.
+            clocks, sla_events = engine.sla.react(case, batch, now)
+            if clocks is not None:
+                case = service.write(conn, case, case.version, {"sla": clocks})
+            if sla_events:
+                recorded, added = service.record(conn, case, sla_events, ACTOR, now)
+                events.extend(recorded)
+                enqueued += added
+                batch = [*batch, *recorded]
         outcome = engine.evaluate(case, batch, conn=conn, now=now, fired=fired)
         if outcome.cycle:
             cycle = {"rules": outcome.cycle, "fired": sorted(fired), "note": "each rule fires once per change"}

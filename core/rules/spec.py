@@ -13,8 +13,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from casehub.rules.calendar import CalendarSettings
+from casehub.rules.durations import parse_duration
 
-__all__ = ["Agent", "AssignmentRule", "Queue", "RulesFile", "Trigger"]
+__all__ = ["Agent", "AssignmentRule", "Queue", "RulesFile", "SlaPolicy", "Trigger"]
+
+TARGETS = ("first_response", "next_reply", "resolution")
 
 _strict = ConfigDict(extra="forbid")
 Name = Field(min_length=1, max_length=120)
@@ -88,6 +91,32 @@ class AssignmentRule(_Conditional):
         return self
 
 
+class SlaPolicy(_Conditional):
+    """Zendesk's SLA policy, Salesforce's entitlement: the first whose conditions match a case sets its clocks."""
+
+    calendar: str | None = Field(None, description="a calendar from calendars:; default: around the clock")
+    targets: dict[Literal["first_response", "next_reply", "resolution"], str] = Field(min_length=1)
+    warn_before: str = Field("25%", description="a share of the target (25%) or a duration (30m)")
+
+    @model_validator(mode="after")
+    def _durations(self) -> SlaPolicy:
+        for name, value in self.targets.items():
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                raise ValueError(f"targets.{name}: {exc}") from None
+        if self.warn_before.endswith("%"):
+            share = self.warn_before[:-1]
+            if not share.replace(".", "", 1).isdigit() or not 0 < float(share) < 100:
+                raise ValueError(f"warn_before: expected a share between 0% and 100% or a duration, got {self.warn_before!r}")
+        else:
+            try:
+                parse_duration(self.warn_before)
+            except ValueError as exc:
+                raise ValueError(f"warn_before: {exc}") from None
+        return self
+
+
 class RulesFile(BaseModel):
     model_config = _strict
 
@@ -96,10 +125,14 @@ class RulesFile(BaseModel):
     calendars: dict[str, CalendarSettings] = Field(default_factory=dict)
     assignment: list[AssignmentRule] = Field(default_factory=list)
     triggers: list[Trigger] = Field(default_factory=list)
+    sla_policies: list[SlaPolicy] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> RulesFile:
         problems = []
+        for n, policy in enumerate(self.sla_policies):
+            if policy.calendar and policy.calendar not in self.calendars:
+                problems.append(f"sla_policies[{n}]: calendar {policy.calendar!r} is not in calendars:")
         for name, queue in self.queues.items():
             for agent in queue.agents:
                 if agent not in self.agents:

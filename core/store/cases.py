@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, and_, bindparam, func, insert, or_, select, update
 
 from casehub.errors import CaseNotFound
-from casehub.model import Case, Event
+from casehub.model import Case, Event, SlaTarget
 from casehub.store.tables import cases, events
 
 __all__ = [
     "CaseFilter",
     "case_columns",
+    "due_timers",
     "fetch_case",
     "format_number",
     "insert_case",
@@ -69,6 +70,18 @@ def _row_to_case(row: Row[Any]) -> Case:
     )
 
 
+def next_sla_at(targets: list[Any]) -> Any:
+    """The earliest warning or breach still to come, over the running clocks."""
+    times = []
+    for t in targets:
+        t = t if isinstance(t, SlaTarget) else SlaTarget.model_validate(t)
+        if t.state == "running" and t.due_at is not None:
+            times.append(t.due_at)
+            if not t.warned and t.warn_at is not None:
+                times.append(t.warn_at)
+    return min(times, default=None)
+
+
 def case_columns(values: dict[str, Any]) -> dict[str, Any]:
     """Case field values -> column values (JSON-ready, denormalised filter columns filled in)."""
     out: dict[str, Any] = {}
@@ -83,6 +96,8 @@ def case_columns(values: dict[str, Any]) -> dict[str, Any]:
             out["account_name"] = account.get("name") if account else None
         elif key in ("external_links", "sla"):
             out[key] = [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value]
+            if key == "sla":
+                out["next_sla_at"] = next_sla_at(value)
         elif key in ("status", "priority", "type", "channel") and value is not None:
             out[key] = str(value)
         else:
@@ -131,6 +146,14 @@ def update_case(conn: Connection, case_id: str, version: int, values: dict[str, 
     params = {f"v_{name}": value for name, value in columns.items()}
     row = conn.execute(query, {**params, "_id": case_id, "_version": version}).first()
     return _row_to_case(row) if row is not None else None
+
+
+def due_timers(conn: Connection, now: Any, limit: int) -> list[str]:
+    """Ids of cases with an SLA warning or breach due by ``now``, soonest first (indexed)."""
+    query = (
+        select(cases.c.id).where(cases.c.next_sla_at <= now).order_by(cases.c.next_sla_at).limit(limit)
+    )
+    return list(conn.execute(query).scalars())
 
 
 def insert_event(conn: Connection, case_id: str, type_: str, at: Any, actor: str, data: dict[str, Any]) -> Event:

@@ -97,6 +97,8 @@ cases = Table(
     Column("custom_fields", Json, nullable=False),
     Column("external_links", Json, nullable=False),
     Column("sla", Json, nullable=False),
+    # The next SLA warning or breach due on this case: the scheduler's indexed to-do list.
+    Column("next_sla_at", UTCDateTime, index=True),
     Column("csat", Json),
     Column("created_at", UTCDateTime, nullable=False, index=True),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,27 @@ from casehub.hub import Hub
 def rules_hub(make_hub: Callable[..., Hub], tmp_path: Path, any_database_url: str) -> Callable[..., Hub]:
     """A hub on SQLite and PostgreSQL whose rules file is the given YAML."""
 
-    def make(rules: str, *, plugins: dict[str, object] | None = None, config: dict[str, Any] | None = None) -> Hub:
+    def make(
+        rules: str, *, plugins: dict[str, object] | None = None, config: dict[str, Any] | None = None, clock: Any = None
+    ) -> Hub:
         path = tmp_path / "rules.yaml"
         path.write_text(textwrap.dedent(rules))
-        return make_hub({"rules": {"file": str(path)}, **(config or {})}, plugins=plugins, database_url=any_database_url)
+        config = dict(config or {})
+        config["rules"] = {"file": str(path), **config.get("rules", {})}
+        return make_hub(config, plugins=plugins, database_url=any_database_url, clock=clock)
 
     return make
+
+
+class Clock:
+    """A clock the test moves; the hub reads it whenever it needs now."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now

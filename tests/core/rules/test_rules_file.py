@@ -74,7 +74,7 @@ def test_conditions_are_checked_field_by_field(tmp_path: Path) -> None:
     assert found[0].startswith("5: triggers[0]: conditions.all[0]: unknown field 'prio'; expected one of")
     assert found[1].startswith("9: triggers[1]: conditions.any[0]: 'asap' is not a priority; expected one of high, low, normal, urgent")
     assert "nests quantifiers" in found[2] and found[2].startswith("13: triggers[2]")
-    assert "expects a duration like 30m, 2h, 3d or 1w, got 'soon'" in found[3]
+    assert "older_than expected a duration like 30m, 2h, 3d or 1w, got 'soon'" in found[3]
     assert "unknown operator 'smells_like'" in found[4]
 
 

@@ -1,4 +1,4 @@
-"""round-robin assignment cursors
+"""rules: round-robin assignment cursors, and the next SLA timer per case
 
 Revision ID: 0003
 Revises: 0002
@@ -26,7 +26,13 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("queue", name=op.f("pk_assignment_cursors")),
     )
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("next_sla_at", UTCDateTime(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_cases_next_sla_at"), ["next_sla_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_next_sla_at"))
+        batch_op.drop_column("next_sla_at")
     op.drop_table("assignment_cursors")
