@@ -101,7 +101,7 @@ class Hub:
         self._started = True
         if deliveries:
             self.start_deliveries()
-        if timers and self.rules is not None and self.rules.sla:
+        if timers and self.rules is not None and (self.rules.sla or self.rules.automations):
             self._scheduler = Scheduler(self)
             self._scheduler.start()
 

@@ -20,6 +20,9 @@ from ulid import ULID
 from casehub.errors import InvalidTransition, VersionConflict
 from casehub.model import Case, CaseChanges, CaseDraft, CommentDraft, Event, Status, allowed_transitions
 from casehub.outbox import enqueue
+from casehub.rules import episodes
+from casehub.rules.conditions import build_context
+from casehub.rules.engine import AUTOMATION_TICK
 from casehub.rules.runner import run_rules
 from casehub.store import cases as store
 from casehub.store.engine import write_connection
@@ -163,6 +166,50 @@ class CaseService:
             self._notify(appended)
             fired += 1
         return fired
+
+    def run_automations(self, *, page: int = 500) -> int:
+        """Look at every case that is not closed; fire each automation whose episode starts now.
+
+        Returns how many automations fired. Conditions are judged first outside
+        any transaction, then again under the case's row lock before firing, so
+        a case changed in between is judged as it is.
+        """
+        engine = self.hub.rules
+        if engine is None or not engine.automations:
+            return 0
+        now = self.clock()
+        fired = 0
+        after = 0
+        while True:
+            with self.engine.connect() as conn:
+                cases = store.open_cases_page(conn, after, page)
+                running = episodes.open_episodes(conn, [c.id for _, c in cases]) if cases else set()
+            if not cases:
+                return fired
+            ended: list[tuple[str, str]] = []
+            for _, case in cases:
+                ctx = build_context(case, event_type=AUTOMATION_TICK, now=now)
+                due = []
+                for automation in engine.automations:
+                    holds = automation.predicate(ctx)
+                    if holds and (case.id, automation.name) not in running:
+                        due.append(automation.name)
+                    elif not holds and (case.id, automation.name) in running:
+                        ended.append((case.id, automation.name))
+                if due:
+                    fired += self._automate(case.id, due, now)
+            if ended:
+                with write_connection(self.engine) as conn:
+                    episodes.end_episodes(conn, ended)
+            after = cases[-1][0]
+
+    def _automate(self, case_id: str, due: list[str], now: datetime) -> int:
+        look = Event(id=0, case_id=case_id, type=AUTOMATION_TICK, at=now, actor="automations", data={"automations": due})
+        with write_connection(self.engine) as conn:
+            case = store.fetch_case(conn, case_id, for_update=True)
+            appended = run_rules(self, conn, Appended([], 0, case), now, start=[look])
+        self._notify(appended)
+        return sum(1 for e in appended.events if e.type == "rule.fired" and e.data.get("kind") == "automation")
 
     # -- the shared path -------------------------------------------------------
 

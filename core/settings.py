@@ -116,6 +116,9 @@ class RulesSection(BaseModel):
     tick_seconds: float = Field(
         15.0, ge=0.1, le=3600, description="How often `casehub serve` fires SLA warnings and breaches that came due."
     )
+    automations_seconds: float = Field(
+        300.0, ge=1, le=86400, description="How often `casehub serve` checks every open case against the automations."
+    )
 
 
 def _timezone(value: str) -> str:

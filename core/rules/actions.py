@@ -169,6 +169,16 @@ def _set_field(p: SetField, ctx: ActionContext) -> str:
     return f"{p.field} → {p.value!r}"
 
 
+SLA_FIELD = "sla_policy"  # custom field that pins a case to an SLA policy
+
+
+def _apply_sla(p: SetText, ctx: ActionContext) -> str:
+    custom = dict(ctx.effects.changes.get("custom_fields", ctx.case.custom_fields))
+    custom[SLA_FIELD] = p.value
+    ctx.effects.changes["custom_fields"] = custom
+    return f"SLA policy → {p.value}"
+
+
 def _assign(p: Assign, ctx: ActionContext) -> str:
     if p.agent:
         ctx.effects.changes["owner"] = p.agent
@@ -230,6 +240,7 @@ BUILTIN: dict[str, Builtin] = {
     "add_note": Builtin(Comment, _comment(False), ("body",)),
     "reply": Builtin(Comment, _comment(True), ("body",)),
     "close": Builtin(Close, _close, ("comment",)),
+    "apply_sla": Builtin(SetText, _apply_sla),
 }
 
 

@@ -38,7 +38,10 @@ from casehub.rules.sla import SlaClocks, compile_policy
 from casehub.rules.source import RulesSource, dotted
 from casehub.rules.spec import RulesFile
 
-__all__ = ["Fired", "Outcome", "RuleEngine", "TriggerReport"]
+__all__ = ["AUTOMATION_TICK", "Fired", "Outcome", "RuleEngine", "TriggerReport"]
+
+# The scheduler's look at a case for automations: judged like an event, never recorded as one.
+AUTOMATION_TICK = "automation.tick"
 
 # Events the rules never react to: their own bookkeeping, and deliveries.
 _QUIET = ("rule.", "rules.", "delivery.", "plugin.")
@@ -93,12 +96,18 @@ class RuleEngine:
     """The compiled rules file; build it with :meth:`compile`."""
 
     def __init__(
-        self, rules: RulesFile, triggers: list[CompiledRule], assignment: list[CompiledRule], sla: SlaClocks | None = None
+        self,
+        rules: RulesFile,
+        triggers: list[CompiledRule],
+        assignment: list[CompiledRule],
+        sla: SlaClocks | None = None,
+        automations: list[CompiledRule] | None = None,
     ) -> None:
         self.rules = rules
         self.triggers = triggers
         self.assignment = assignment
         self.sla = sla or SlaClocks([])
+        self.automations = automations or []
 
     @classmethod
     def empty(cls) -> RuleEngine:
@@ -133,6 +142,20 @@ class RuleEngine:
             action = parse_action({"assign": target}, {})
             if predicate is not None:
                 assignment.append(CompiledRule(rule.name, "assignment", frozenset({"case.created"}), rule.conditions, predicate, (action,)))
+        automations: list[CompiledRule] = []
+        for n, automation in enumerate(rules.automations):
+            where = ("automations", n)
+            predicate = _compile(source, where, automation.conditions, issues)
+            actions = []
+            for m, entry in enumerate(automation.actions):
+                try:
+                    actions.append(parse_action(entry, plugin_actions))
+                except ActionError as exc:
+                    issues.append(source.issue((*where, "actions", m), str(exc)))
+            if automation.enabled and predicate is not None:
+                automations.append(
+                    CompiledRule(automation.name, "automation", frozenset({AUTOMATION_TICK}), automation.conditions, predicate, tuple(actions))
+                )
         calendars = {name: Calendar.from_settings(c) for name, c in rules.calendars.items()}
         policies = []
         for n, policy in enumerate(rules.sla_policies):
@@ -140,13 +163,25 @@ class RuleEngine:
             calendar = calendars[policy.calendar] if policy.calendar else Calendar.always()
             if predicate is not None:
                 policies.append(compile_policy(policy.name, predicate, calendar, dict(policy.targets), policy.warn_before))
+        names = {p.name for p in rules.sla_policies}
+        for kind, entries in (("triggers", rules.triggers), ("automations", rules.automations)):
+            for n, entry in enumerate(entries):
+                for m, action in enumerate(entry.actions):
+                    pinned = action.get("apply_sla") if isinstance(action, dict) else None
+                    if pinned is not None and pinned not in names:
+                        message = f"apply_sla: no SLA policy named {pinned!r}; expected one of: {', '.join(sorted(names)) or '(none defined)'}"
+                        issues.append(source.issue((kind, n, "actions", m), message))
         if issues:
             raise ConfigError(issues)
-        return cls(rules, triggers, assignment, SlaClocks(policies))
+        return cls(rules, triggers, assignment, SlaClocks(policies), automations)
 
     # -- running -------------------------------------------------------------------
 
     def _rules_for(self, event: Event, case: Case) -> Iterable[CompiledRule]:
+        if event.type == AUTOMATION_TICK:
+            due = set(event.data.get("automations", ()))
+            yield from (a for a in self.automations if a.name in due)
+            return
         if event.type == "case.created" and case.owner is None:
             for rule in self.assignment:
                 yield rule

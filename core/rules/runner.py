@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from casehub.errors import InvalidTransition
+from casehub.model import Event
 from casehub.outbox import enqueue
+from casehub.rules.episodes import start_episode
 from casehub.store import cases as store
 
 if TYPE_CHECKING:
@@ -32,14 +34,17 @@ __all__ = ["ACTOR", "run_rules"]
 ACTOR = "rules"
 
 
-def run_rules(service: CaseService, conn: Connection, appended: Appended, now: datetime) -> Appended:
+def run_rules(
+    service: CaseService, conn: Connection, appended: Appended, now: datetime, start: list[Event] | None = None
+) -> Appended:
+    """``start``: the first events to judge, if not those just recorded (the scheduler's automation look)."""
     from casehub.service import Appended, jsonable
 
     engine = service.hub.rules
     assert engine is not None
     case, events, enqueued = appended.case, list(appended.events), appended.enqueued
     fired: set[str] = set()
-    batch = appended.events
+    batch = start if start is not None else appended.events
     while batch:
         if engine.sla:
             # SLA clocks first: their events (sla.applied, sla.met…) are judged by the triggers with the rest.
@@ -64,6 +69,8 @@ def run_rules(service: CaseService, conn: Connection, appended: Appended, now: d
             )
             events.append(record)
             enqueued += enqueue(conn, case_id=case.id, event_id=record.id, deliveries=f.deliveries, now=now)
+            if f.kind == "automation":
+                start_episode(conn, case.id, f.rule, now)
         effects = outcome.effects
         diff = {k: v for k, v in effects.changes.items() if jsonable(getattr(case, k)) != jsonable(v)}
         if diff:

@@ -1,4 +1,4 @@
-"""The scheduler: fires SLA warnings and breaches as they come due, from what the database stores.
+"""The scheduler: fires SLA warnings and breaches as they come due, and runs the automations.
 
 Nothing is held in memory between ticks: each tick asks the database for the
 cases whose stored ``next_sla_at`` has passed (an indexed query), so a restart,
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ class Scheduler:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.interval = hub.settings.rules.tick_seconds
+        self.automations_every = hub.settings.rules.automations_seconds
+        self._automations_due = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="casehub-scheduler", daemon=True)
 
@@ -45,9 +48,16 @@ class Scheduler:
                 return total
         return total
 
+    def automations(self) -> int:
+        """One look at every case that is not closed, for the automations; returns how many fired."""
+        return self.hub.service.run_automations()
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
                 self.tick()
+                if time.monotonic() >= self._automations_due:
+                    self._automations_due = time.monotonic() + self.automations_every
+                    self.automations()
             except Exception:  # the database may be away; the next tick finds the same work
                 log.exception("scheduler tick failed; trying again in %s s", self.interval)

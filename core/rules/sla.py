@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from casehub.model import Case, Event, SlaTarget, Status
+from casehub.rules.actions import SLA_FIELD
 from casehub.rules.calendar import Calendar
 from casehub.rules.conditions import Predicate, build_context
 from casehub.rules.durations import parse_duration
@@ -69,6 +70,9 @@ class SlaClocks:
         return bool(self.policies)
 
     def choose(self, case: Case, now: datetime) -> CompiledPolicy | None:
+        pinned = self._by_name.get(str(case.custom_fields.get(SLA_FIELD, "")))
+        if pinned is not None:  # a rule's apply_sla wins over the policies' conditions
+            return pinned
         ctx = build_context(case, now=now)
         return next((p for p in self.policies if p.predicate(ctx)), None)
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from casehub.rules.calendar import CalendarSettings
 from casehub.rules.durations import parse_duration
 
-__all__ = ["Agent", "AssignmentRule", "Queue", "RulesFile", "SlaPolicy", "Trigger"]
+__all__ = ["Agent", "AssignmentRule", "Automation", "Queue", "RulesFile", "SlaPolicy", "Trigger"]
 
 TARGETS = ("first_response", "next_reply", "resolution")
 
@@ -91,6 +91,13 @@ class AssignmentRule(_Conditional):
         return self
 
 
+class Automation(_Conditional):
+    """Zendesk's automation: checked by the scheduler, not on events; fires once per case per episode."""
+
+    actions: list[Any] = Field(min_length=1)
+    enabled: bool = True
+
+
 class SlaPolicy(_Conditional):
     """Zendesk's SLA policy, Salesforce's entitlement: the first whose conditions match a case sets its clocks."""
 
@@ -126,6 +133,7 @@ class RulesFile(BaseModel):
     assignment: list[AssignmentRule] = Field(default_factory=list)
     triggers: list[Trigger] = Field(default_factory=list)
     sla_policies: list[SlaPolicy] = Field(default_factory=list)
+    automations: list[Automation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> RulesFile:
@@ -142,11 +150,12 @@ class RulesFile(BaseModel):
                 problems.append(f"assignment[{n}]: queue {rule.queue!r} is not in queues:")
             if rule.agent and rule.agent not in self.agents:
                 problems.append(f"assignment[{n}]: agent {rule.agent!r} is not in agents:")
-        seen: set[str] = set()
-        for n, trigger in enumerate(self.triggers):
-            if trigger.name in seen:
-                problems.append(f"triggers[{n}]: the name {trigger.name!r} is used twice (names appear in timelines)")
-            seen.add(trigger.name)
+        for kind, entries in (("triggers", self.triggers), ("automations", self.automations)):
+            seen: set[str] = set()
+            for n, entry in enumerate(entries):
+                if entry.name in seen:
+                    problems.append(f"{kind}[{n}]: the name {entry.name!r} is used twice (names appear in timelines)")
+                seen.add(entry.name)
         if problems:
             raise ValueError("; ".join(problems))
         return self

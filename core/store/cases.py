@@ -15,6 +15,7 @@ __all__ = [
     "CaseFilter",
     "case_columns",
     "due_timers",
+    "open_cases_page",
     "fetch_case",
     "format_number",
     "insert_case",
@@ -146,6 +147,17 @@ def update_case(conn: Connection, case_id: str, version: int, values: dict[str, 
     params = {f"v_{name}": value for name, value in columns.items()}
     row = conn.execute(query, {**params, "_id": case_id, "_version": version}).first()
     return _row_to_case(row) if row is not None else None
+
+
+def open_cases_page(conn: Connection, after_seq: int, limit: int) -> list[tuple[int, Case]]:
+    """Cases not closed, in number order after ``after_seq`` (automations look at them page by page)."""
+    query = (
+        select(cases)
+        .where(cases.c.status != "closed", cases.c.seq > after_seq)
+        .order_by(cases.c.seq)
+        .limit(limit)
+    )
+    return [(row.seq, _row_to_case(row)) for row in conn.execute(query)]
 
 
 def due_timers(conn: Connection, now: Any, limit: int) -> list[str]:

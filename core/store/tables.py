@@ -33,6 +33,7 @@ __all__ = [
     "OPEN_DELIVERY",
     "UTCDateTime",
     "assignment_cursors",
+    "automation_episodes",
     "cases",
     "events",
     "metadata",
@@ -173,4 +174,14 @@ assignment_cursors = Table(
     Column("queue", String(255), primary_key=True),
     Column("last_agent", String(255), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# An automation that fired for a case and whose conditions still hold: it fires again only after
+# they stopped holding (the episode ended) and hold anew.
+automation_episodes = Table(
+    "automation_episodes",
+    metadata,
+    Column("case_id", String(26), ForeignKey("cases.id"), primary_key=True),
+    Column("automation", String(120), primary_key=True),
+    Column("fired_at", UTCDateTime, nullable=False),
 )

@@ -1,4 +1,4 @@
-"""rules: round-robin assignment cursors, and the next SLA timer per case
+"""rules: round-robin assignment cursors, automation episodes, and the next SLA timer per case
 
 Revision ID: 0003
 Revises: 0002
@@ -26,6 +26,14 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("queue", name=op.f("pk_assignment_cursors")),
     )
+    op.create_table(
+        "automation_episodes",
+        sa.Column("case_id", sa.String(length=26), nullable=False),
+        sa.Column("automation", sa.String(length=120), nullable=False),
+        sa.Column("fired_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_automation_episodes_case_id_cases")),
+        sa.PrimaryKeyConstraint("case_id", "automation", name=op.f("pk_automation_episodes")),
+    )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("next_sla_at", UTCDateTime(), nullable=True))
         batch_op.create_index(batch_op.f("ix_cases_next_sla_at"), ["next_sla_at"], unique=False)
@@ -35,4 +43,5 @@ def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_next_sla_at"))
         batch_op.drop_column("next_sla_at")
+    op.drop_table("automation_episodes")
     op.drop_table("assignment_cursors")

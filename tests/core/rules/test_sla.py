@@ -165,3 +165,21 @@ def test_the_scheduler_thread_fires_what_came_due(rules_hub: HubFactory) -> None
             time.sleep(0.05)
     finally:
         scheduler.stop()
+
+
+def test_apply_sla_pins_a_policy_and_an_unknown_one_is_refused_at_load(rules_hub: HubFactory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from casehub.errors import ConfigError
+
+    pinned = RULES + """
+  - name: gold contract
+    on: [case.created]
+    all: [{field: account.tier, eq: gold}]
+    actions: [{apply_sla: urgent}]
+"""
+    hub = rules_hub(pinned, clock=Clock(MONDAY_9_BERLIN))
+    case = hub.service.create(CaseDraft(subject="x", account={"name": "Acme", "tier": "gold"}), actor="web")
+    assert clock_of(case, "first_response").policy == "urgent" and case.priority == "normal"
+    with pytest.raises(ConfigError, match="apply_sla: no SLA policy named 'platinum'; expected one of: standard, urgent"):
+        rules_hub(pinned.replace("apply_sla: urgent", "apply_sla: platinum"))
