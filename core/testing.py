@@ -29,6 +29,10 @@ Fixtures:
     An ``httpx.Client`` for ``live_server`` with the bearer token set.
 ``serve``
     ``with serve(hub) as client:`` serves any other hub the same way.
+``Clock``
+    Not a fixture: ``Clock(start)`` is a clock a test moves with
+    ``clock.advance(hours=2)``; pass it as ``make_hub(clock=...)`` to test SLA
+    clocks and automations without waiting.
 ``database_url``
     The URL ``hub`` uses. Tests that request ``any_database_url`` run once on
     SQLite and once on PostgreSQL (a fresh schema per test) when
@@ -44,7 +48,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -62,6 +66,23 @@ from casehub.store.engine import normalise_url
 __all__ = ["LiveServer", "TEST_TOKEN", "client_for", "postgres_schema_url", "run_server"]
 
 TEST_TOKEN = "casehub-test-token-0123456789"
+
+
+class Clock:
+    """A clock the test moves: ``make_hub(clock=Clock(start))``, then ``clock.advance(hours=2)``.
+
+    The hub reads it whenever it needs "now" (timestamps, SLA clocks, automations).
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
 PG_ENV = "CASEHUB_TEST_DATABASE_URL"
 
 

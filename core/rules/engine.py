@@ -36,7 +36,7 @@ from casehub.rules.calendar import Calendar
 from casehub.rules.conditions import ConditionError, Context, Predicate, build_context, compile_condition, explain
 from casehub.rules.sla import SlaClocks, compile_policy
 from casehub.rules.source import RulesSource, dotted
-from casehub.rules.spec import RulesFile
+from casehub.rules.spec import Automation, RulesFile, Trigger
 
 __all__ = ["AUTOMATION_TICK", "Fired", "Outcome", "RuleEngine", "TriggerReport"]
 
@@ -121,41 +121,30 @@ class RuleEngine:
         except ValidationError as exc:
             raise ConfigError([source.issue(e["loc"], e["msg"].removeprefix("Value error, ")) for e in exc.errors()]) from None
         issues: list[ConfigIssue] = []
-        triggers: list[CompiledRule] = []
-        assignment: list[CompiledRule] = []
-        for n, trigger in enumerate(rules.triggers):
-            where = ("triggers", n)
-            predicate = _compile(source, where, trigger.conditions, issues)
+
+        def acting(kind: str, n: int, entry: Trigger | Automation, on: frozenset[str], stop: bool = False) -> CompiledRule | None:
+            where = (f"{kind}s", n)
+            predicate = _compile(source, where, entry.conditions, issues)
             actions = []
-            for m, entry in enumerate(trigger.actions):
+            for m, raw in enumerate(entry.actions):
                 try:
-                    actions.append(parse_action(entry, plugin_actions))
+                    actions.append(parse_action(raw, plugin_actions))
                 except ActionError as exc:
                     issues.append(source.issue((*where, "actions", m), str(exc)))
-            if trigger.enabled and predicate is not None:
-                triggers.append(
-                    CompiledRule(trigger.name, "trigger", frozenset(trigger.on), trigger.conditions, predicate, tuple(actions), trigger.stop)
-                )
+            if not entry.enabled or predicate is None:
+                return None
+            return CompiledRule(entry.name, kind, on, entry.conditions, predicate, tuple(actions), stop)
+
+        triggers = [r for n, t in enumerate(rules.triggers) if (r := acting("trigger", n, t, frozenset(t.on), t.stop))]
+        tick = frozenset({AUTOMATION_TICK})
+        automations = [r for n, a in enumerate(rules.automations) if (r := acting("automation", n, a, tick))]
+        assignment: list[CompiledRule] = []
         for n, rule in enumerate(rules.assignment):
             predicate = _compile(source, ("assignment", n), rule.conditions, issues)
             target = {"agent": rule.agent} if rule.agent else {"queue": rule.queue}
             action = parse_action({"assign": target}, {})
             if predicate is not None:
                 assignment.append(CompiledRule(rule.name, "assignment", frozenset({"case.created"}), rule.conditions, predicate, (action,)))
-        automations: list[CompiledRule] = []
-        for n, automation in enumerate(rules.automations):
-            where = ("automations", n)
-            predicate = _compile(source, where, automation.conditions, issues)
-            actions = []
-            for m, entry in enumerate(automation.actions):
-                try:
-                    actions.append(parse_action(entry, plugin_actions))
-                except ActionError as exc:
-                    issues.append(source.issue((*where, "actions", m), str(exc)))
-            if automation.enabled and predicate is not None:
-                automations.append(
-                    CompiledRule(automation.name, "automation", frozenset({AUTOMATION_TICK}), automation.conditions, predicate, tuple(actions))
-                )
         calendars = {name: Calendar.from_settings(c) for name, c in rules.calendars.items()}
         policies = []
         for n, policy in enumerate(rules.sla_policies):

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +25,3 @@ def rules_hub(make_hub: Callable[..., Hub], tmp_path: Path, any_database_url: st
 
     return make
 
-
-class Clock:
-    """A clock the test moves; the hub reads it whenever it needs now."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from conftest import Clock
-
 from casehub.hub import Hub
+from casehub.testing import Clock
 from casehub.model import CaseDraft
 
 HubFactory = Callable[..., Hub]
