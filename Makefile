@@ -26,6 +26,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/create_cases.py
 	$(BIN)/python bench/deliveries.py
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python bench/rules_eval.py
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from jinja2 import TemplateSyntaxError
@@ -38,12 +39,18 @@ class ActionError(ValueError):
     """An action entry that cannot be used; the message says what was expected."""
 
 
+@lru_cache(maxsize=4096)
+def _compiled(source: str) -> Any:
+    # Compiling a Jinja2 template costs about a millisecond; rules files repeat their texts.
+    return _templates.from_string(source)
+
+
 class Template:
     """A Jinja2 template compiled at load time and rendered in a sandbox (no attribute tricks, no imports)."""
 
     def __init__(self, source: str) -> None:
         try:
-            self._template = _templates.from_string(source)
+            self._template = _compiled(source)
         except TemplateSyntaxError as exc:
             raise ValueError(f"template error on its line {exc.lineno}: {exc.message}") from None
         self.source = source

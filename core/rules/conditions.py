@@ -167,6 +167,8 @@ def _leaf(spec: dict[str, Any], where: str) -> Predicate:
         raise ConditionError(f"{where}: unknown operator {op!r}; expected one of {', '.join(sorted(_OPERATORS))}")
     kind = _kind(field, where)
     value = _check_value(field, kind, op, value, where)
+    if kind == _ENUM and op in _CANONICAL:
+        return _CANONICAL[op](field, value)
     return _OPERATORS[op](field, value, where)
 
 
@@ -207,6 +209,8 @@ def _compare(test: Callable[[Any, Any], bool]) -> Callable[[str, Any, str], Pred
 
 def _contains(field: str, value: Any, where: str) -> Predicate:
     want = _fold(str(value))
+    if field == "tags":  # stored lower-case
+        return lambda ctx: want in ctx.values["tags"]
 
     def check(ctx: Context) -> bool:
         got = ctx.values.get(field)
@@ -269,6 +273,29 @@ def _age(older: bool) -> Callable[[str, Any, str], Predicate]:
     return build
 
 
+# Status, priority, type and channel are stored in their canonical lower case: compared as they are.
+def _enum_eq(field: str, value: Any) -> Predicate:
+    return lambda ctx: ctx.values.get(field) == value
+
+
+def _enum_ne(field: str, value: Any) -> Predicate:
+    return lambda ctx: ctx.values.get(field) != value
+
+
+def _enum_in(field: str, value: Any) -> Predicate:
+    want = frozenset(value)
+    return lambda ctx: ctx.values.get(field) in want
+
+
+def _enum_not_in(field: str, value: Any) -> Predicate:
+    want = frozenset(value)
+    return lambda ctx: ctx.values.get(field) not in want
+
+
+_CANONICAL: dict[str, Callable[[str, Any], Predicate]] = {
+    "eq": _enum_eq, "ne": _enum_ne, "in": _enum_in, "not_in": _enum_not_in,
+}  # fmt: skip
+
 _OPERATORS: dict[str, Callable[[str, Any, str], Predicate]] = {
     "eq": _eq, "ne": _ne, "in": _in, "not_in": _not_in,
     "lt": _compare(lambda a, b: a < b), "le": _compare(lambda a, b: a <= b),
@@ -301,11 +328,29 @@ def _node(spec: Any, where: str, depth: int) -> Predicate:
     return parts[0] if len(parts) == 1 else _group("all", tuple(parts))
 
 
+def _all(children: tuple[Predicate, ...]) -> Predicate:
+    # Unrolled for the usual sizes: a generator per evaluation would cost more than the checks.
+    if len(children) == 1:
+        return children[0]
+    if len(children) == 2:
+        a, b = children
+        return lambda ctx: a(ctx) and b(ctx)
+    if len(children) == 3:
+        a, b, c = children
+        return lambda ctx: a(ctx) and b(ctx) and c(ctx)
+    if len(children) == 4:
+        a, b, c, d = children
+        return lambda ctx: a(ctx) and b(ctx) and c(ctx) and d(ctx)
+    head, rest = _all(children[:4]), _all(children[4:])
+    return lambda ctx: head(ctx) and rest(ctx)
+
+
 def _group(name: str, children: tuple[Predicate, ...]) -> Predicate:
     if name == "all":
-        if len(children) == 1:
-            return children[0]
-        return lambda ctx: all(child(ctx) for child in children)
+        return _all(children)
+    if len(children) == 1:
+        only = children[0]
+        return only if name == "any" else (lambda ctx: not only(ctx))
     if name == "any":
         return lambda ctx: any(child(ctx) for child in children)
     return lambda ctx: not any(child(ctx) for child in children)
