@@ -68,6 +68,16 @@ def _details(event: Event) -> str:
         return ", ".join(f"{k}: {v[0]!r} → {v[1]!r}" for k, v in changes.items())
     if event.type == "case.created":
         return str(event.data.get("subject", ""))
+    if event.type == "rule.fired":
+        d = event.data
+        return f"{d.get('rule')} ({d.get('kind')} on {d.get('event')}): " + "; ".join(map(str, d.get("actions", [])))
+    if event.type.startswith("sla."):
+        d = event.data
+        if event.type == "sla.applied":
+            due = ", ".join(f"{k} due {str(v)[:16].replace('T', ' ')}" for k, v in (d.get("due") or {}).items() if v)
+            return f"policy {d.get('policy')}" + (f" (was {d['previous']})" if d.get("previous") else "") + (f": {due}" if due else "")
+        extra = " within target" if d.get("within_target") else " late" if "within_target" in d else ""
+        return f"{d.get('target')} ({d.get('policy')}){extra}"
     if event.type.startswith("delivery."):
         d = event.data
         where = f"{d.get('destination')}:{d.get('key')}" if d.get("key") else str(d.get("destination"))

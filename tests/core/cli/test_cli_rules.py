@@ -75,3 +75,9 @@ def test_bad_input_is_named(desk: Run, workdir: Path) -> None:
     (workdir / "empty.json").write_text("{}")
     assert "subject: Field required" in desk("rules", "test", "empty.json").text
     assert "missing.json not found" in desk("rules", "test", "missing.json").text
+
+
+def test_the_timeline_says_which_rule_did_what(desk: Run) -> None:
+    desk("cases", "create", "--subject", "Invoice is wrong")
+    shown = desk("cases", "show", "C-000001").text
+    assert "rule.fired" in shown and "invoices to billing (assignment on case.created): queue → billing, owner → ada" in shown
