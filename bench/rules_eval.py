@@ -30,6 +30,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert, text
 
+from casehub.host import PluginHost
+from casehub.hub import build_hub
 from casehub.model import Account, Case, Contact
 from casehub.rules.conditions import build_context, compile_condition
 from casehub.rules.engine import RuleEngine
@@ -256,7 +258,15 @@ def scheduler_tick(n: int, rng: random.Random) -> dict[str, Any]:
                 due = store.due_timers(conn, NOW, 500)
             per_query = (time.perf_counter() - started) / 100
         engine.dispose()
-    return {"cases": n, "due": len(due), "query_ms": per_query * 1000, "plan": plan}
+        # The automations' look: every case that is not closed, page by page, none of them matching.
+        rules = Path(folder) / "rules.yaml"
+        rules.write_text("automations:\n  - name: stale\n    all: [{field: status, eq: pending}]\n    actions: [{add_tag: stale}]\n")
+        hub = build_hub({"casehub": {"database_url": f"sqlite:///{Path(folder) / 'tick.db'}"}, "rules": {"file": str(rules)}}, plugins=PluginHost())
+        started = time.perf_counter()
+        assert hub.service.run_automations() == 0
+        automations = time.perf_counter() - started
+        hub.close()
+    return {"cases": n, "due": len(due), "query_ms": per_query * 1000, "plan": plan, "automations_s": automations}
 
 
 def main() -> None:
@@ -296,6 +306,7 @@ def main() -> None:
         f"scheduler tick over {tick['cases']:,} open cases (SQLite): {tick['query_ms']:.2f} ms for the due-timers "
         f"query ({tick['due']} due); plan: {tick['plan']}"
     )
+    console.print(f"automations' look at {tick['cases']:,} open cases (one automation, nothing matching): {tick['automations_s']:.1f} s")
     console.print(textwrap.dedent("""
         (Matches agree across all four evaluators; rule-engine judged a subset, its rate is per evaluation.)
     """).strip(), style="dim")
