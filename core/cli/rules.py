@@ -72,11 +72,9 @@ def test(
         if not r.applies:
             console.print(Text(f"    does not run for {event} (or an earlier rule stopped)", style="dim"))
             continue
-        decided = False
-        for text, ok in r.checks:
-            note = ""
-            if not ok and not decided and not r.matched:
-                note, decided = "   ← decided", True
+        every = all(decided for _, _, decided in r.checks)  # when every condition counted, none is singled out
+        for text, ok, decided in r.checks:
+            note = "   ← decided" if decided and not every else ""
             console.print(Text(f"    {'✓' if ok else '✗'} {text}{note}", style="" if ok else "yellow"))
         for action in r.actions:
             console.print(Text(f"    → {action}", style="cyan"))

@@ -33,7 +33,7 @@ from casehub.outbox import Delivery
 from casehub.rules.actions import Action, ActionContext, ActionError, Effects, PluginAction, parse_action
 from casehub.rules.assignment import Assigner
 from casehub.rules.calendar import Calendar
-from casehub.rules.conditions import ConditionError, Context, Predicate, build_context, compile_condition, explain
+from casehub.rules.conditions import ConditionError, Context, Predicate, build_context, compile_condition, trace
 from casehub.rules.sla import SlaClocks, compile_policy
 from casehub.rules.source import RulesSource, dotted
 from casehub.rules.spec import Automation, RulesFile, Trigger
@@ -82,7 +82,7 @@ class TriggerReport:
     kind: str
     applies: bool  # does the rule listen to this event type?
     matched: bool
-    checks: list[tuple[str, bool]]
+    checks: list[tuple[str, bool, bool]]  # (condition, result, decided the rule)
     actions: list[str]
     stopped_here: bool = False
 
@@ -221,7 +221,7 @@ class RuleEngine:
         unowned = case.owner is None
         for rule in [*self.assignment, *self.triggers]:
             applies = event.type in rule.on and not stopped and not (rule.kind == "assignment" and (assigned or not unowned))
-            checks = explain(rule.spec, ctx)
+            checks = [(c.label, c.result, c.decided) for c in trace(rule.spec, ctx)[1]]
             matched = applies and rule.predicate(ctx)
             actions: list[str] = []
             if matched:

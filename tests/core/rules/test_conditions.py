@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from casehub.model import Account, Case, Contact
-from casehub.rules.conditions import ConditionError, build_context, compile_condition, explain
+from casehub.rules.conditions import ConditionError, build_context, compile_condition, trace
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -88,11 +88,12 @@ def test_groups_nest() -> None:
     assert compile_condition(None)(ctx) and compile_condition({})(ctx)
 
 
-def test_explain_lists_every_leaf_with_its_result() -> None:
+def test_trace_lists_every_leaf_with_its_result_and_what_decided() -> None:
     ctx = build_context(case(), now=NOW)
-    checks = explain({"all": [{"field": "priority", "eq": "high"}, {"field": "tags", "contains": "spam"}]}, ctx)
-    assert [ok for _, ok in checks] == [True, False]
-    assert "priority" in checks[0][0] and "spam" in checks[1][0]
+    result, checks = trace({"all": [{"field": "priority", "eq": "high"}, {"field": "tags", "contains": "spam"}]}, ctx)
+    assert result is False and [c.result for c in checks] == [True, False]
+    assert "priority" in checks[0].label and "spam" in checks[1].label
+    assert [c.decided for c in checks] == [False, True]
 
 
 @pytest.mark.parametrize(
