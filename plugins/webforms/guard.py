@@ -1,0 +1,58 @@
+"""Keeping spam out without annoying people: a honeypot, rate limits, and one case for a double post.
+
+Rate limits are token buckets in the database (the delivery engine's), so
+they hold across every process that serves forms. A duplicate (same email,
+same subject and text, within the window) is answered with the case already
+taken in: people who press "send" twice, or reload the thank-you page, get one
+case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, select
+
+from casehub.delivery import buckets
+from casehub.model import CaseDraft
+from casehub.plugins.webforms.mapping import Submission
+from casehub.plugins.webforms.settings import FormSettings
+from casehub.store.cases import format_number
+from casehub.store.tables import cases
+
+__all__ = ["duplicate_of", "is_bot", "rate_limited"]
+
+
+def is_bot(form: FormSettings, submission: Submission) -> bool:
+    return bool(form.honeypot and submission.values.get(form.honeypot, "").strip())
+
+
+def rate_limited(conn: Connection, name: str, form: FormSettings, ip: str, email: str, now: datetime) -> float:
+    """Seconds to wait if this address or email has posted too often, else 0."""
+    # The email first: a person who posts too often must not use up their office's shared address.
+    limits = [(f"webforms:{name}:email:{email}", form.per_email_per_hour)] if email else []
+    limits.append((f"webforms:{name}:ip:{ip}", form.per_ip_per_hour))
+    for bucket, per_hour in limits:
+        wait = buckets.take(conn, bucket, rate=per_hour / 3600, burst=per_hour, now=now)
+        if wait > 0:
+            return wait
+    return 0.0
+
+
+def duplicate_of(conn: Connection, draft: CaseDraft, window: timedelta, now: datetime) -> tuple[str, str] | None:
+    """(id, number) of a case with the same email, subject and text taken in within ``window``."""
+    email = draft.contact.email  # as the model normalised it, as it is stored
+    if not email:
+        return None
+    row = conn.execute(
+        select(cases.c.id, cases.c.seq)
+        .where(
+            cases.c.contact_email == email,
+            cases.c.created_at >= now - window,
+            cases.c.subject == draft.subject,
+            cases.c.description == draft.description,
+        )
+        .order_by(cases.c.seq)
+        .limit(1)
+    ).first()
+    return (row.id, format_number(row.seq)) if row else None

@@ -1,0 +1,165 @@
+"""``POST /forms/{name}``: a form post becomes a case, answered the way the poster expects.
+
+Browsers (an HTML form, Web-to-Case style) get a redirect to ``retURL`` — only
+to a host the form allows — or to ``success_url``, or a thank-you page; API
+clients (a JSON body, or ``Accept: application/json``) get ``201`` with the case
+number. Bad input gets every problem at once, per form field, and stores
+nothing. The post returns once the case, its events and outbox rows are
+committed; no vendor is called in the request.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from casehub.errors import IntakeRejected
+from casehub.plugins.webforms import guard
+from casehub.plugins.webforms.mapping import Submission, to_draft
+from casehub.plugins.webforms.pages import error_page, thanks_page
+from casehub.plugins.webforms.settings import FormSettings, WebformsSettings
+from casehub.rules.durations import parse_duration
+from casehub.store.engine import write_connection
+
+__all__ = ["build_router"]
+
+ACTOR = "webforms"
+
+
+class BadPost(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+
+
+def _decode_urlencoded(body: bytes) -> list[tuple[str, str]]:
+    """Honour Web-to-Case's ``encoding`` field: the charset the page was sent in (default UTF-8)."""
+    try:
+        text = body.decode("ascii")
+    except UnicodeDecodeError:
+        raise BadPost(400, "a form post must be percent-encoded ASCII") from None
+    declared = dict(parse_qsl(text, encoding="latin-1")).get("encoding") or "utf-8"
+    try:
+        return parse_qsl(text, keep_blank_values=True, encoding=declared, errors="strict")
+    except LookupError:
+        raise BadPost(400, f"encoding: {declared!r} is not a known character set") from None
+    except UnicodeDecodeError:
+        raise BadPost(400, f"the post is not valid {declared}: set the form's encoding field to its charset") from None
+
+
+def _decode_json(body: bytes) -> list[tuple[str, str]]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadPost(400, f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadPost(400, "expected a JSON object of field names and values")
+    pairs = []
+    for key, value in data.items():
+        if isinstance(value, (dict, list)):
+            raise BadPost(422, f"{key}: expected a text value, not {type(value).__name__}")
+        pairs.append((key, "" if value is None else str(value)))
+    return pairs
+
+
+async def _pairs(request: Request) -> list[tuple[str, str]]:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        form = await request.form()
+        if any(not isinstance(v, str) for _, v in form.multi_items()):
+            raise BadPost(415, "attachments are not accepted by this form yet")
+        return [(k, str(v)) for k, v in form.multi_items()]
+    body = await request.body()
+    if kind == "application/json":
+        return _decode_json(body)
+    if kind in ("application/x-www-form-urlencoded", ""):
+        return _decode_urlencoded(body)
+    raise BadPost(415, f"send the form as application/x-www-form-urlencoded, multipart/form-data or JSON, not {kind}")
+
+
+def _wants_json(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    accept = request.headers.get("accept", "")
+    return kind == "application/json" or ("application/json" in accept and "text/html" not in accept)
+
+
+def _return_to(form: FormSettings, submission: Submission) -> str | None:
+    """``retURL`` if it points to a host the form allows (an open redirect is a phishing tool), else ``success_url``."""
+    wanted = (submission.control("retURL") or "").strip()
+    if wanted:
+        parts = urlsplit(wanted)
+        if parts.scheme in ("http", "https") and parts.hostname and parts.hostname.lower() in form.return_hosts:
+            return wanted
+    return form.success_url
+
+
+def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
+    router = APIRouter(prefix="/forms", tags=["forms"])
+
+    def answer(request: Request, status: int, message: str, form: FormSettings | None, errors: dict[str, str] | None = None,
+               headers: dict[str, str] | None = None) -> Response:  # fmt: skip
+        if _wants_json(request):
+            body: dict[str, Any] = {"title": message, "status": status}
+            if errors:
+                body["errors"] = errors
+            return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+        title = form.title if form else "Not found"
+        return HTMLResponse(error_page(title, errors or {"": message}), status_code=status, headers=headers)
+
+    def take_in(name: str, form: FormSettings, submission: Submission, ip: str) -> tuple[str, str, bool] | float:
+        """Create the case (or find its duplicate); returns (id, number, duplicate) or the seconds to wait."""
+        now = hub.clock()
+        assert submission.draft is not None
+        with write_connection(hub.engine) as conn:
+            wait = guard.rate_limited(conn, name, form, ip, submission.email, now)
+        if wait > 0:
+            return wait
+        with hub.engine.connect() as conn:
+            existing = guard.duplicate_of(conn, submission.draft, parse_duration(form.duplicate_window), now)
+        if existing:
+            return (*existing, True)
+        case = hub.service.create(submission.draft, actor=f"{ACTOR}:{name}")
+        return case.id, case.number, False
+
+    @router.post("/{name}", summary="Take a form post in as a case (Web-to-Case compatible)")
+    async def post_form(name: str, request: Request) -> Response:
+        form = settings.forms.get(name)
+        if form is None:
+            return answer(request, 404, f"there is no form {name!r}", None)
+        origin = request.headers.get("origin")
+        if form.allowed_origins and origin and origin not in form.allowed_origins:
+            return answer(request, 403, f"this form does not take posts from {origin}", form)
+        try:
+            pairs = await _pairs(request)
+        except BadPost as exc:
+            return answer(request, exc.status, exc.message, form, {"_form": exc.message})
+        submission = to_draft(form, pairs)
+        cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin and form.allowed_origins else {}
+        if guard.is_bot(form, submission):
+            # Answered like a success, so the bot learns nothing; nothing is stored.
+            if _wants_json(request):
+                return JSONResponse({"status": "received"}, status_code=202, headers=cors)
+            return HTMLResponse(thanks_page(form.title, form.success_message.replace("{number}", "")), headers=cors)
+        if submission.errors or submission.draft is None:
+            return answer(request, 422, "the form has errors", form, submission.errors, cors)
+        try:
+            result = await run_in_threadpool(take_in, name, form, submission, request.client.host if request.client else "")
+        except IntakeRejected as exc:
+            return answer(request, 422, str(exc), form, {"_form": str(exc)}, cors)
+        if isinstance(result, float):
+            seconds = str(max(1, int(result + 0.999)))
+            return answer(request, 429, f"too many posts; try again in {seconds} s", form, None, {**cors, "Retry-After": seconds})
+        case_id, number, duplicate = result
+        if _wants_json(request):
+            return JSONResponse({"id": case_id, "number": number, "duplicate": duplicate}, status_code=201, headers=cors)
+        target = _return_to(form, submission)
+        if target:
+            return RedirectResponse(target, status_code=303, headers=cors)
+        return HTMLResponse(thanks_page(form.title, form.success_message.replace("{number}", number)), headers=cors)
+
+    return router

@@ -1,0 +1,134 @@
+"""Web-to-Case intake over real HTTP: browsers, API clients, an existing Salesforce form, bad and hostile input."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from sqlalchemy import func, select
+
+from casehub.store.tables import cases
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON_ACCEPT = {"Accept": "application/json"}
+
+
+def count(hub) -> int:  # type: ignore[no-untyped-def]
+    with hub.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(cases)).scalar_one()
+
+
+def test_an_existing_web_to_case_form_works_by_changing_its_action(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms()
+    body = urlencode({
+        "orgid": "00D000000000001", "retURL": "https://www.example.com/contact/done", "encoding": "UTF-8",
+        "name": "Ada Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0000", "company": "Analytical Engines",
+        "subject": "Lamp flickers", "description": "Since Monday.", "type": "Problem", "priority": "High",
+        "reason": "Performance", "origin": "Web", "00N5g00000AbCdE": "4711", "product": "Lamp", "submit": "Submit",
+    })  # fmt: skip
+    response = client.post("/forms/support", content=body, headers=FORM)
+    assert response.status_code == 303 and response.headers["location"] == "https://www.example.com/contact/done"
+    [case] = hub.service.list(_all()).items
+    assert (case.subject, case.description, case.type, case.priority, case.channel) == ("Lamp flickers", "Since Monday.", "problem", "high", "web")
+    assert (case.contact.name, case.contact.email, case.contact.phone) == ("Ada Lovelace", "ada@example.com", "+44 20 7946 0000")
+    assert case.account.name == "Analytical Engines" and case.queue == "support" and case.tags == ["website"]
+    assert case.custom_fields == {"order": "4711", "product": "Lamp", "reason": "Performance", "origin": "Web"}
+
+
+def _all():  # type: ignore[no-untyped-def]
+    from casehub.store.cases import CaseFilter
+
+    return CaseFilter()
+
+
+def test_ret_url_only_to_allowed_hosts(forms) -> None:  # type: ignore[no-untyped-def]
+    _, client = forms()
+    base = {"email": "ada@example.com", "subject": "x"}
+    for evil in ("https://evil.example.net/phish", "javascript:alert(1)", "//evil.example.net", "https://www.example.com.evil.net/"):
+        response = client.post("/forms/support", content=urlencode({**base, "subject": evil, "retURL": evil}), headers=FORM)
+        assert response.status_code == 303 and response.headers["location"] == "https://www.example.com/thanks", evil
+
+
+def test_thank_you_page_without_a_success_url_and_json_for_api_clients(forms) -> None:  # type: ignore[no-untyped-def]
+    _, client = forms(plain={"required": ["subject"]})
+    page = client.post("/forms/plain", content=urlencode({"subject": "Hello"}), headers=FORM)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "We have your request C-000001" in page.text
+    api = client.post("/forms/plain", json={"subject": "Hello again", "email": "bob@example.com"})
+    assert api.status_code == 201 and api.json()["number"] == "C-000002" and api.json()["duplicate"] is False
+
+
+def test_every_problem_is_named_per_field_and_nothing_is_stored(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms()
+    bad = {"email": "not-an-email", "product": "Sofa", "priority": "Whenever", "description": "x"}
+    response = client.post("/forms/support", json=bad)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert errors["subject"] == "is required" and errors["product"] == "must be one of: Lamp, Chair"
+    assert count(hub) == 0
+    response = client.post("/forms/support", json={"email": "not-an-email", "subject": "x", "priority": "Whenever"})
+    assert set(response.json()["errors"]) == {"priority"}  # per-value checks before the model
+    response = client.post("/forms/support", json={"email": "not-an-email", "subject": "x"})
+    assert "email" in response.json()["errors"] and "valid email" in response.json()["errors"]["email"]
+    assert count(hub) == 0
+
+
+def test_hostile_and_broken_input(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms()
+    assert client.post("/forms/support", content=urlencode({"email": "a@example.com", "subject": "a\x00b"}), headers=FORM).status_code == 422
+    long = client.post("/forms/support", json={"email": "a@example.com", "subject": "x", "description": "y" * 40_000})
+    assert long.status_code == 422 and "too long" in long.json()["errors"]["description"]
+    many = client.post("/forms/support", content=urlencode({f"f{i}": "x" for i in range(100)}), headers=FORM)
+    assert many.status_code == 422 and "too many fields" in many.text
+    latin = urlencode({"email": "a@example.com", "subject": "Grüße"}, encoding="latin-1")
+    assert client.post("/forms/support", content=latin, headers=FORM).status_code == 400  # not UTF-8 as declared (default)
+    declared = urlencode({"encoding": "ISO-8859-1", "email": "a@example.com", "subject": "Grüße"}, encoding="latin-1")
+    assert client.post("/forms/support", content=declared, headers=FORM).status_code == 303
+    assert [c.subject for c in hub.service.list(_all()).items] == ["Grüße"]
+    assert client.post("/forms/support", content=b"{", headers={"Content-Type": "application/json"}).status_code == 400
+    assert client.post("/forms/support", content=b"x", headers={"Content-Type": "text/csv"}).status_code == 415
+    assert client.post("/forms/nope", json={"subject": "x"}).status_code == 404
+
+
+def test_script_in_a_field_is_text_on_the_page(forms) -> None:  # type: ignore[no-untyped-def]
+    _, client = forms(plain={"required": ["subject"], "choices": {"product": ["Lamp"]}})
+    script = "<script>alert('x')</script>"
+    page = client.post("/forms/plain", content=urlencode({"subject": "x", "product": script}), headers=FORM)
+    assert page.status_code == 422 and "<script>" not in page.text
+    thanks = client.post("/forms/plain", content=urlencode({"subject": script}), headers=FORM)
+    assert thanks.status_code == 200 and "<script>" not in thanks.text
+
+
+def test_honeypot_posts_are_answered_but_not_stored(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms()
+    response = client.post("/forms/support", content=urlencode({"email": "bot@example.com", "subject": "Buy", "website_url": "http://spam"}), headers=FORM)
+    assert response.status_code == 200 and "Thank you" in response.text
+    assert count(hub) == 0
+
+
+def test_a_double_post_is_one_case(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms()
+    post = {"email": "ada@example.com", "subject": "Lamp", "description": "Broken"}
+    first = client.post("/forms/support", json=post, headers=JSON_ACCEPT).json()
+    second = client.post("/forms/support", json=post, headers=JSON_ACCEPT).json()
+    assert second == {**first, "duplicate": True} and count(hub) == 1
+    other = client.post("/forms/support", json={**post, "description": "Broken again"}).json()
+    assert other["number"] != first["number"] and count(hub) == 2
+
+
+def test_rate_limits_per_address_and_per_email(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms(limited={"required": ["subject"], "per_ip_per_hour": 3, "per_email_per_hour": 2})
+    codes = [client.post("/forms/limited", json={"subject": f"s{i}", "email": "ada@example.com"}).status_code for i in range(3)]
+    assert codes == [201, 201, 429]
+    other = client.post("/forms/limited", json={"subject": "s9", "email": "bob@example.com"})
+    assert other.status_code == 201  # a third post from this address, but a new email
+    blocked = client.post("/forms/limited", json={"subject": "s10", "email": "carl@example.com"})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert count(hub) == 3
+
+
+def test_origins(forms) -> None:  # type: ignore[no-untyped-def]
+    _, client = forms(strict={"required": ["subject"], "allowed_origins": ["https://www.example.com"]})
+    ok = client.post("/forms/strict", json={"subject": "x"}, headers={"Origin": "https://www.example.com"})
+    assert ok.status_code == 201 and ok.headers["access-control-allow-origin"] == "https://www.example.com"
+    refused = client.post("/forms/strict", json={"subject": "y"}, headers={"Origin": "https://evil.example.net"})
+    assert refused.status_code == 403
