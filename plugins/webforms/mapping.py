@@ -18,7 +18,10 @@ from casehub.plugins.webforms.settings import WEB_TO_CASE_VALUES, FormSettings
 __all__ = ["CONTROL", "Submission", "to_draft"]
 
 # Web-to-Case fields that steer the post rather than describe the case.
-CONTROL = {"orgid", "retURL", "debug", "debugEmail", "encoding", "submit", "recordType", "external"}
+CONTROL = {
+    "orgid", "retURL", "debug", "debugEmail", "encoding", "submit", "recordType", "external",
+    "h-captcha-response", "g-recaptcha-response", "cf-turnstile-response",
+}  # fmt: skip
 
 
 @dataclass

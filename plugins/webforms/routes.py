@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from casehub.errors import IntakeRejected
-from casehub.plugins.webforms import guard
+from casehub.plugins.webforms import captcha, guard
 from casehub.plugins.webforms.mapping import Submission, to_draft
 from casehub.plugins.webforms.pages import error_page, thanks_page
 from casehub.plugins.webforms.settings import FormSettings, WebformsSettings
@@ -147,6 +147,15 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
             return HTMLResponse(thanks_page(form.title, form.success_message.replace("{number}", "")), headers=cors)
         if submission.errors or submission.draft is None:
             return answer(request, 422, "the form has errors", form, submission.errors, cors)
+        if form.captcha is not None:
+            ip = request.client.host if request.client else ""
+            verdict = await captcha.verify(form.captcha, submission.values.get(form.captcha.token_field, ""), ip)
+            if verdict == "failed":
+                message = "the CAPTCHA was not solved; please try again"
+                return answer(request, 422, message, form, {form.captcha.token_field: message}, cors)
+            if verdict == "unavailable" and not form.captcha.fail_open:
+                message = "we could not check the CAPTCHA just now; please try again in a minute"
+                return answer(request, 503, message, form, None, {**cors, "Retry-After": "60"})
         try:
             result = await run_in_threadpool(take_in, name, form, submission, request.client.host if request.client else "")
         except IntakeRejected as exc:

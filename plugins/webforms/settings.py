@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from casehub.plugins.webforms.captcha import CaptchaSettings
 from casehub.rules.durations import parse_duration
 
 __all__ = ["CASE_FIELDS", "WEB_TO_CASE", "FormSettings", "WebformsSettings"]
@@ -93,6 +94,7 @@ class FormSettings(BaseModel):
     duplicate_window: str = Field(
         "15m", description="The same email with the same subject and text within this time is one case, not two."
     )
+    captcha: CaptchaSettings | None = Field(None, description="Verify hCaptcha, reCAPTCHA or Turnstile tokens.")
 
     @field_validator("fields", "salesforce_fields")
     @classmethod
