@@ -70,8 +70,7 @@ def to_draft(form: FormSettings, pairs: list[tuple[str, str]]) -> Submission:
         value = submission.values.get(name, "")
         if value and value not in allowed:
             errors.setdefault(name, f"must be one of: {', '.join(allowed)}")
-    if errors:
-        return submission
+    # Go on with the fields that passed, so every problem is reported at once.
 
     data: dict[str, Any] = {"channel": "web"}
     for path, value in form.defaults.items():
@@ -79,7 +78,7 @@ def to_draft(form: FormSettings, pairs: list[tuple[str, str]]) -> Submission:
     origin: dict[str, str] = {}  # case field -> the form field it came from, to name errors
     for name, value in submission.values.items():
         path = mapping.get(name)
-        if path is None or name in CONTROL or not value.strip():
+        if path is None or name in CONTROL or name in errors or not value.strip():
             continue
         value = value.strip()
         known = WEB_TO_CASE_VALUES.get(path)
@@ -93,10 +92,11 @@ def to_draft(form: FormSettings, pairs: list[tuple[str, str]]) -> Submission:
         else:
             _set(data, path, value)
         origin[path] = name
-    if errors:
-        return submission
+    for name in errors:  # a required field that is missing must not also be reported by the model
+        if mapping.get(name):
+            origin.setdefault(mapping[name], name)
     try:
-        submission.draft = CaseDraft.model_validate(data)
+        draft = CaseDraft.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             loc = [str(part) for part in error["loc"]]
@@ -105,4 +105,7 @@ def to_draft(form: FormSettings, pairs: list[tuple[str, str]]) -> Submission:
                 path = f"custom.{loc[1]}"
             name = origin.get(path, path)
             errors.setdefault(name, error["msg"].removeprefix("Value error, "))
+    else:
+        if not errors:
+            submission.draft = draft
     return submission

@@ -6,9 +6,20 @@ Everything a person typed is shown through Jinja2 with autoescaping, so a
 
 from __future__ import annotations
 
+from typing import Any
+
 from jinja2 import Environment
 
-__all__ = ["error_page", "thanks_page"]
+__all__ = ["error_page", "form_page", "thanks_page"]
+
+LABELS = {"name": "Your name", "email": "Email", "phone": "Phone", "company": "Company", "subject": "Subject",
+          "description": "How can we help?", "type": "Type", "priority": "Priority"}  # fmt: skip
+INPUT_TYPES = {"email": "email", "phone": "tel"}
+WIDGETS = {
+    "hcaptcha": ("https://js.hcaptcha.com/1/api.js", "h-captcha"),
+    "recaptcha": ("https://www.google.com/recaptcha/api.js", "g-recaptcha"),
+    "turnstile": ("https://challenges.cloudflare.com/turnstile/v0/api.js", "cf-turnstile"),
+}
 
 _env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
@@ -22,6 +33,15 @@ _LAYOUT = """<!doctype html>
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; }
   .errors { border-left: 4px solid #b00020; padding: .5rem 1rem; background: #fdecee; }
   .errors li { margin: .25rem 0; }
+  form { display: grid; gap: 1rem; }
+  label { display: block; font-weight: 600; margin-bottom: .25rem; }
+  input, select, textarea { width: 100%; box-sizing: border-box; font: inherit; padding: .5rem; border: 1px solid #767676; border-radius: 4px; }
+  textarea { min-height: 8rem; }
+  [aria-invalid="true"] { border-color: #b00020; }
+  .field-error { color: #b00020; margin: .25rem 0 0; }
+  .required { color: #b00020; }
+  .trap { position: absolute; left: -5000px; }
+  button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: 4px; background: #1f4e99; color: #fff; cursor: pointer; }
 </style>
 </head>
 <body>
@@ -50,6 +70,63 @@ _ERRORS = _env.from_string(
 <p><a href="javascript:history.back()">Back to the form</a></p>""",
     )
 )
+
+
+_FORM = _env.from_string(
+    _LAYOUT.replace(
+        "{% block content %}{% endblock %}",
+        """{% if errors %}
+<div class="errors" role="alert" id="form-errors">
+<p>Please check the {{ errors|length }} marked field{{ "s" if errors|length > 1 }}.</p>
+{% if errors.get("_form") %}<p>{{ errors["_form"] }}</p>{% endif %}
+</div>
+{% endif %}
+<form action="{{ action }}" method="post" novalidate>
+{% for field in fields %}
+<div>
+  <label for="f-{{ field.name }}">{{ field.label }}{% if field.required %} <span class="required" aria-hidden="true">*</span>{% endif %}</label>
+  {% set described = "e-" ~ field.name if field.error else None %}
+  {% if field.choices %}
+  <select id="f-{{ field.name }}" name="{{ field.name }}"{% if field.required %} required aria-required="true"{% endif %}{% if field.error %} aria-invalid="true" aria-describedby="{{ described }}"{% endif %}>
+    <option value="">Choose…</option>
+    {% for choice in field.choices %}<option{% if choice == field.value %} selected{% endif %}>{{ choice }}</option>{% endfor %}
+  </select>
+  {% elif field.name == "description" %}
+  <textarea id="f-{{ field.name }}" name="{{ field.name }}"{% if field.required %} required aria-required="true"{% endif %}{% if field.error %} aria-invalid="true" aria-describedby="{{ described }}"{% endif %}>{{ field.value }}</textarea>
+  {% else %}
+  <input id="f-{{ field.name }}" name="{{ field.name }}" type="{{ field.type }}" value="{{ field.value }}"{% if field.required %} required aria-required="true"{% endif %}{% if field.error %} aria-invalid="true" aria-describedby="{{ described }}"{% endif %}>
+  {% endif %}
+  {% if field.error %}<p class="field-error" id="{{ described }}">{{ field.label }} {{ field.error }}</p>{% endif %}
+</div>
+{% endfor %}
+{% if honeypot %}<div class="trap" aria-hidden="true"><label for="f-trap">Leave this empty</label><input id="f-trap" name="{{ honeypot }}" tabindex="-1" autocomplete="off"></div>{% endif %}
+{% if widget %}<div class="{{ widget.css }}" data-sitekey="{{ widget.site_key }}"></div><script src="{{ widget.script }}" async defer></script>{% endif %}
+<div><button type="submit">Send</button></div>
+</form>""",
+    )
+)
+
+
+def form_page(form: Any, action: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> str:
+    """The form as configured, with what the person typed and the errors next to their fields."""
+    values, errors = values or {}, errors or {}
+    fields = [
+        {
+            "name": name,
+            "label": form.labels.get(name) or LABELS.get(name) or name.replace("_", " ").capitalize(),
+            "type": INPUT_TYPES.get(name, "text"),
+            "required": name in form.required,
+            "choices": form.choices.get(name),
+            "value": values.get(name, ""),
+            "error": errors.get(name),
+        }
+        for name in dict.fromkeys([*form.show, *form.choices])
+    ]
+    widget = None
+    if form.captcha is not None and form.captcha.site_key:
+        script, css = WIDGETS[form.captcha.provider]
+        widget = {"script": script, "css": css, "site_key": form.captcha.site_key}
+    return _FORM.render(title=form.title, action=action, fields=fields, errors=errors, honeypot=form.honeypot, widget=widget)
 
 
 def thanks_page(title: str, message: str) -> str:

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from casehub.errors import IntakeRejected
 from casehub.plugins.webforms import captcha, guard
 from casehub.plugins.webforms.mapping import Submission, to_draft
-from casehub.plugins.webforms.pages import error_page, thanks_page
+from casehub.plugins.webforms.pages import error_page, form_page, thanks_page
 from casehub.plugins.webforms.settings import FormSettings, WebformsSettings
 from casehub.rules.durations import parse_duration
 from casehub.store.engine import write_connection
@@ -102,14 +102,24 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
     router = APIRouter(prefix="/forms", tags=["forms"])
 
     def answer(request: Request, status: int, message: str, form: FormSettings | None, errors: dict[str, str] | None = None,
-               headers: dict[str, str] | None = None) -> Response:  # fmt: skip
+               headers: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:  # fmt: skip
         if _wants_json(request):
             body: dict[str, Any] = {"title": message, "status": status}
             if errors:
                 body["errors"] = errors
             return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
+        if form is not None and values is not None:  # the form again, with what they typed and what to fix
+            page = form_page(form, str(request.url.path), values, errors)
+            return HTMLResponse(page, status_code=status, headers=headers)
         title = form.title if form else "Not found"
         return HTMLResponse(error_page(title, errors or {"": message}), status_code=status, headers=headers)
+
+    @router.get("/{name}", summary="The form as a page, to link to or embed", response_class=HTMLResponse)
+    async def get_form(name: str, request: Request) -> Response:
+        form = settings.forms.get(name)
+        if form is None:
+            return answer(request, 404, f"there is no form {name!r}", None)
+        return HTMLResponse(form_page(form, str(request.url.path)))
 
     def take_in(name: str, form: FormSettings, submission: Submission, ip: str) -> tuple[str, str, bool] | float:
         """Create the case (or find its duplicate); returns (id, number, duplicate) or the seconds to wait."""
@@ -146,13 +156,13 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
                 return JSONResponse({"status": "received"}, status_code=202, headers=cors)
             return HTMLResponse(thanks_page(form.title, form.success_message.replace("{number}", "")), headers=cors)
         if submission.errors or submission.draft is None:
-            return answer(request, 422, "the form has errors", form, submission.errors, cors)
+            return answer(request, 422, "the form has errors", form, submission.errors, cors, submission.values)
         if form.captcha is not None:
             ip = request.client.host if request.client else ""
             verdict = await captcha.verify(form.captcha, submission.values.get(form.captcha.token_field, ""), ip)
             if verdict == "failed":
                 message = "the CAPTCHA was not solved; please try again"
-                return answer(request, 422, message, form, {form.captcha.token_field: message}, cors)
+                return answer(request, 422, message, form, {"_form": message}, cors, submission.values)
             if verdict == "unavailable" and not form.captcha.fail_open:
                 message = "we could not check the CAPTCHA just now; please try again in a minute"
                 return answer(request, 503, message, form, None, {**cors, "Retry-After": "60"})

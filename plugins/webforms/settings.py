@@ -72,6 +72,11 @@ class FormSettings(BaseModel):
     defaults: dict[str, Any] = Field(
         default_factory=dict, description="Case fields set on every case from this form: channel, type, priority, queue, tags."
     )
+    show: list[str] = Field(
+        default_factory=lambda: ["name", "email", "subject", "description"],
+        description="The fields of the generated form page (GET /forms/NAME), in order.",
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Form field -> its label on the generated page.")
     success_url: str | None = Field(None, description="Where browsers go after a successful post (unless retURL says).")
     success_message: str = Field(
         "Thank you. We have your request {number} and will answer you by email.",

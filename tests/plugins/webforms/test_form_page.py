@@ -1,0 +1,50 @@
+"""GET /forms/{name}: an accessible form generated from the config; errors inline, keeping what was typed."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+PAGE = {
+    "title": "Talk to us",
+    "show": ["name", "email", "subject", "description", "product"],
+    "fields": {"product": "custom.product"},
+    "choices": {"product": ["Lamp", "Chair"]},
+    "labels": {"product": "Which product?"},
+}
+
+
+def test_the_page_has_a_labelled_input_for_every_field(forms) -> None:  # type: ignore[no-untyped-def]
+    _, client = forms(contact=PAGE)
+    page = client.get("/forms/contact")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert '<h1>Talk to us</h1>' in html and 'action="/forms/contact" method="post"' in html
+    for name in ("name", "email", "subject", "description", "product"):
+        assert f'<label for="f-{name}">' in html and f'id="f-{name}" name="{name}"' in html
+    assert 'type="email"' in html and "<textarea" in html and "<option>Lamp</option>" in html
+    assert "Which product?" in html
+    assert len(re.findall(r'aria-required="true"', html)) == 2  # email and subject, the defaults
+    assert 'name="website_url" tabindex="-1"' in html  # the honeypot, hidden from people
+    assert '<meta name="viewport"' in html and 'lang="en"' in html
+
+
+def test_errors_are_shown_next_to_their_fields_and_keep_what_was_typed(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms(contact=PAGE)
+    typed = {"name": "Ada <b>L</b>", "email": "not-an-email", "subject": "", "description": "It <script>x()</script> broke", "product": "Lamp"}
+    page = client.post("/forms/contact", content=urlencode(typed), headers=FORM)
+    assert page.status_code == 422
+    html = page.text
+    assert 'role="alert"' in html and "Please check the 2 marked fields" in html  # all problems at once
+    assert 'id="e-email">Email not a valid email address' in html
+    assert 'id="f-subject" name="subject" type="text" value="" required aria-required="true" aria-invalid="true" aria-describedby="e-subject"' in html
+    assert 'id="e-subject">Subject is required<' in html
+    assert 'value="Ada &lt;b&gt;L&lt;/b&gt;"' in html and "It &lt;script&gt;x()&lt;/script&gt; broke</textarea>" in html
+    assert "<option selected>Lamp</option>" in html
+    assert "<script>" not in html
+
+
+def test_unknown_form_page(forms) -> None:  # type: ignore[no-untyped-def]
+    _, client = forms(contact=PAGE)
+    assert client.get("/forms/nope").status_code == 404
