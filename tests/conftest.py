@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -11,3 +12,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # In CI the PostgreSQL runs must run: a skipped half of the suite is not a green build.
     if os.environ.get("CI") and not os.environ.get("CASEHUB_TEST_DATABASE_URL"):
         raise pytest.UsageError("CI is set but CASEHUB_TEST_DATABASE_URL is not: run the suite through .ci/run")
+    # ...and so must the pages' tests in a real browser.
+    if os.environ.get("CI") and not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        raise pytest.UsageError("CI is set but Chromium is not installed: run the suite through .ci/run")
