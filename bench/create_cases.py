@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -170,29 +171,37 @@ def _wait_for(port: int, proc: mp.Process) -> None:
     raise RuntimeError("the server did not start within 30 s")
 
 
-def _load(port: int, cases: int, concurrency: int) -> dict[str, float]:
-    body = json.dumps(BODY).encode()
+Request = tuple[str, bytes, dict[str, str], int]  # path, body, headers, the status that means success
+
+
+def _api_request(n: int) -> Request:
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    return "/api/v1/cases", json.dumps(BODY).encode(), headers, 201
+
+
+def _load(port: int, cases: int, concurrency: int, make: Callable[[int], Request] = _api_request) -> dict[str, float]:
+    """``cases`` requests from ``concurrency`` keep-alive connections; ``make(n)`` builds request number n."""
     latencies: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
     per_thread = cases // concurrency
 
-    def worker() -> None:
+    def worker(k: int) -> None:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine = []
-        for _ in range(per_thread):
+        for i in range(per_thread):
+            path, body, headers, ok = make(k * per_thread + i)
             t0 = time.perf_counter()
-            c.request("POST", "/api/v1/cases", body=body, headers=headers)
+            c.request("POST", path, body=body, headers=headers)
             response = c.getresponse()
             response.read()
             mine.append(time.perf_counter() - t0)
-            if response.status != 201:
+            if response.status != ok:
                 errors.append(response.status)
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
     start = time.perf_counter()
     for t in threads:
         t.start()
