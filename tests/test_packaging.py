@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,11 +16,17 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
-        check=True,
+    # Built from a copy: setuptools writes build/ and *.egg-info into the tree it builds, and a
+    # build racing another (an editable install, a second test run) fails in strange ways.
+    source = tmp_path_factory.mktemp("source") / "casehub"
+    junk = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "site", "*.db*", "results")
+    shutil.copytree(ROOT, source, ignore=junk)
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(source)],
         capture_output=True,
+        text=True,
     )
+    assert built.returncode == 0, f"pip wheel failed:\n{built.stdout}\n{built.stderr}"
     (built,) = out.glob("casehub-*.whl")
     return zipfile.ZipFile(built)
 

@@ -2,7 +2,8 @@
 
 Each round: the rules judge the events just written; every rule that fired is
 recorded (``rule.fired``, with its actions), its changes become one more change
-of the case (``case.updated``, ``case.status_changed``… by actor ``rules``)
+of the case (``case.updated``, ``case.status_changed``… by actor ``rules``;
+the case row itself is written once, after the last round)
 and its replies and notes become comments; plugin actions become outbox rows.
 Those new events are the next round's input. Because a rule fires at most once
 per change, the rounds end; a rule that would fire again is reported as a
@@ -43,6 +44,8 @@ def run_rules(
     engine = service.hub.rules
     assert engine is not None
     case, events, enqueued = appended.case, list(appended.events), appended.enqueued
+    stored = case  # the row as it is in the database; every change below is written once, at the end
+    changed: dict[str, Any] = {}
     fired: set[str] = set()
     batch = start if start is not None else appended.events
     while batch:
@@ -50,7 +53,8 @@ def run_rules(
             # SLA clocks first: their events (sla.applied, sla.met…) are judged by the triggers with the rest.
             clocks, sla_events = engine.sla.react(case, batch, now)
             if clocks is not None:
-                case = service.write(conn, case, case.version, {"sla": clocks})
+                case = case.model_copy(update={"sla": clocks})
+                changed["sla"] = clocks
             if sla_events:
                 recorded, added = service.record(conn, case, sla_events, ACTOR, now)
                 events.extend(recorded)
@@ -81,7 +85,8 @@ def run_rules(
                 diff.pop("status")
                 values, more = service.consequences(case, diff, now) if diff else ({}, [])
             if values:
-                case = service.write(conn, case, case.version, values)
+                case = case.model_copy(update=values)
+                changed.update(values)
                 pending.extend(more)
         for body, public in effects.comments:
             pending.append(("comment.added", {"body": body, "public": public, "author": ACTOR}))
@@ -90,4 +95,6 @@ def run_rules(
         batch, added = service.record(conn, case, pending, ACTOR, now)
         events.extend(batch)
         enqueued += added
+    if changed:
+        case = service.write(conn, stored, stored.version, changed)
     return Appended(events, enqueued, case)

@@ -107,6 +107,8 @@ cases = Table(
     Column("resolved_at", UTCDateTime),
     Column("closed_at", UTCDateTime),
     Column("version", Integer, nullable=False),
+    # Least-open assignment counts each agent's open cases: answered from this index alone.
+    Index("ix_cases_owner_status", "owner", "status"),
     sqlite_autoincrement=True,
 )
 

@@ -37,10 +37,12 @@ def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("next_sla_at", UTCDateTime(), nullable=True))
         batch_op.create_index(batch_op.f("ix_cases_next_sla_at"), ["next_sla_at"], unique=False)
+        batch_op.create_index("ix_cases_owner_status", ["owner", "status"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_owner_status")
         batch_op.drop_index(batch_op.f("ix_cases_next_sla_at"))
         batch_op.drop_column("next_sla_at")
     op.drop_table("automation_episodes")
