@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from casehub.errors import IntakeRejected
 from casehub.plugins.webforms import captcha, guard
+from casehub.plugins.webforms.contacts import recognise
 from casehub.plugins.webforms.mapping import Submission, to_draft
 from casehub.plugins.webforms.pages import error_page, form_page, thanks_page
 from casehub.plugins.webforms.settings import FormSettings, WebformsSettings
@@ -131,9 +132,10 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
             return wait
         with hub.engine.connect() as conn:
             existing = guard.duplicate_of(conn, submission.draft, parse_duration(form.duplicate_window), now)
+            draft = recognise(conn, submission.draft) if not existing else submission.draft
         if existing:
             return (*existing, True)
-        case = hub.service.create(submission.draft, actor=f"{ACTOR}:{name}")
+        case = hub.service.create(draft, actor=f"{ACTOR}:{name}")
         return case.id, case.number, False
 
     @router.post("/{name}", summary="Take a form post in as a case (Web-to-Case compatible)")

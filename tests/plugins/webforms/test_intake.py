@@ -132,3 +132,17 @@ def test_origins(forms) -> None:  # type: ignore[no-untyped-def]
     assert ok.status_code == 201 and ok.headers["access-control-allow-origin"] == "https://www.example.com"
     refused = client.post("/forms/strict", json={"subject": "y"}, headers={"Origin": "https://evil.example.net"})
     assert refused.status_code == 403
+
+
+def test_a_known_email_is_recognised_and_their_open_cases_are_named(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms()
+    first = client.post("/forms/support", json={"email": "ada@example.com", "subject": "Lamp", "name": "Ada Lovelace",
+                                                "phone": "+44 20 7946 0000", "company": "Analytical Engines"}).json()
+    second = client.post("/forms/support", json={"email": "ada@example.com", "subject": "Chair"}).json()
+    hub.service.set_status(second["id"], "resolved", actor="agent")
+    third = client.post("/forms/support", json={"email": "ada@example.com", "subject": "Table"}).json()
+    case = hub.service.get(third["id"])
+    assert (case.contact.name, case.contact.phone, case.account.name) == ("Ada Lovelace", "+44 20 7946 0000", "Analytical Engines")
+    assert case.custom_fields["open_cases"] == first["number"], "the resolved one is not listed"
+    stranger = hub.service.get(client.post("/forms/support", json={"email": "bob@example.com", "subject": "Hi"}).json()["id"])
+    assert "open_cases" not in stranger.custom_fields and stranger.contact.name is None
