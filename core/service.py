@@ -9,7 +9,7 @@ external is called inside the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine
 from ulid import ULID
 
+from casehub import attachments
+from casehub.attachments import AttachmentDraft
 from casehub.errors import InvalidTransition, VersionConflict
 from casehub.model import Case, CaseChanges, CaseDraft, CommentDraft, Event, Status, allowed_transitions
 from casehub.outbox import enqueue
@@ -91,7 +93,8 @@ class CaseService:
 
     # -- commands ----------------------------------------------------------------
 
-    def create(self, draft: CaseDraft, actor: str) -> Case:
+    def create(self, draft: CaseDraft, actor: str, *, files: Sequence[AttachmentDraft] = ()) -> Case:
+        """Take a case in; ``files`` are stored with it, in the same transaction."""
         draft = self.hub.plugins.intake(draft, self.hub)
         now = self.clock()
         values: dict[str, Any] = {
@@ -111,6 +114,8 @@ class CaseService:
         snapshot = draft.model_dump(mode="json", exclude_defaults=True)
         with write_connection(self.engine) as conn:
             case = store.insert_case(conn, values)
+            if files:
+                snapshot["attachments"] = attachments.store(conn, case.id, list(files), now)
             appended = self._append(conn, case, [("case.created", snapshot)], actor, now)
         self._notify(appended)
         return appended.case

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from casehub import __version__
-from casehub.api import cases, system, timeline
+from casehub.api import attachments, cases, system, timeline
 from casehub.api.auth import BearerAuth
 from casehub.api.limits import BodyLimit
 from casehub.api.metrics import Metrics, RequestMetrics
@@ -29,6 +29,7 @@ def create_app(hub: Hub) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(cases.router)
     app.include_router(timeline.router)
+    app.include_router(attachments.router)
     app.include_router(system.router)
     for router in hub.plugins.routers(hub):
         app.include_router(router)

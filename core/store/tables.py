@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -33,6 +34,7 @@ __all__ = [
     "OPEN_DELIVERY",
     "UTCDateTime",
     "assignment_cursors",
+    "attachments",
     "automation_episodes",
     "cases",
     "events",
@@ -186,4 +188,20 @@ automation_episodes = Table(
     Column("case_id", String(26), ForeignKey("cases.id"), primary_key=True),
     Column("automation", String(120), primary_key=True),
     Column("fired_at", UTCDateTime, nullable=False),
+)
+
+# Files that came with a case (a form's uploads), stored in the case's own transaction: a case is
+# never taken in without its files, nor a file without its case.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", String(26), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(127), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
 )

@@ -81,7 +81,7 @@ _FORM = _env.from_string(
 {% if errors.get("_form") %}<p>{{ errors["_form"] }}</p>{% endif %}
 </div>
 {% endif %}
-<form action="{{ action }}" method="post" novalidate>
+<form action="{{ action }}" method="post"{% if uploads %} enctype="multipart/form-data"{% endif %} novalidate>
 {% for field in fields %}
 <div>
   <label for="f-{{ field.name }}">{{ field.label }}{% if field.required %} <span class="required" aria-hidden="true">*</span>{% endif %}</label>
@@ -99,6 +99,13 @@ _FORM = _env.from_string(
   {% if field.error %}<p class="field-error" id="{{ described }}">{{ field.label }} {{ field.error }}</p>{% endif %}
 </div>
 {% endfor %}
+{% if uploads %}
+<div>
+  <label for="f-attachment">Files (up to {{ uploads.max_files }}, {{ (uploads.max_bytes / 1000000)|round(1) }} MB each)</label>
+  <input id="f-attachment" name="attachment" type="file" multiple accept="{{ uploads.types|join(',') }}"{% if errors.get("attachment") %} aria-invalid="true" aria-describedby="e-attachment"{% endif %}>
+  {% if errors.get("attachment") %}<p class="field-error" id="e-attachment">{{ errors["attachment"] }}</p>{% endif %}
+</div>
+{% endif %}
 {% if honeypot %}<div class="trap" aria-hidden="true"><label for="f-trap">Leave this empty</label><input id="f-trap" name="{{ honeypot }}" tabindex="-1" autocomplete="off"></div>{% endif %}
 {% if widget %}<div class="{{ widget.css }}" data-sitekey="{{ widget.site_key }}"></div><script src="{{ widget.script }}" async defer></script>{% endif %}
 <div><button type="submit">Send</button></div>
@@ -126,7 +133,10 @@ def form_page(form: Any, action: str, values: dict[str, str] | None = None, erro
     if form.captcha is not None and form.captcha.site_key:
         script, css = WIDGETS[form.captcha.provider]
         widget = {"script": script, "css": css, "site_key": form.captcha.site_key}
-    return _FORM.render(title=form.title, action=action, fields=fields, errors=errors, honeypot=form.honeypot, widget=widget)
+    return _FORM.render(
+        title=form.title, action=action, fields=fields, errors=errors, honeypot=form.honeypot, widget=widget,
+        uploads=form.attachments,
+    )
 
 
 def thanks_page(title: str, message: str) -> str:

@@ -17,6 +17,10 @@ from urllib.parse import parse_qsl, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+
+from casehub.attachments import AttachmentDraft
 
 from casehub.errors import IntakeRejected
 from casehub.plugins.webforms import captcha, guard
@@ -24,6 +28,7 @@ from casehub.plugins.webforms.contacts import recognise
 from casehub.plugins.webforms.mapping import Submission, to_draft
 from casehub.plugins.webforms.pages import error_page, form_page, thanks_page
 from casehub.plugins.webforms.settings import FormSettings, WebformsSettings
+from casehub.plugins.webforms.uploads import check_file, safe_name
 from casehub.rules.durations import parse_duration
 from casehub.store.engine import write_connection
 
@@ -68,18 +73,29 @@ def _decode_json(body: bytes) -> list[tuple[str, str]]:
     return pairs
 
 
-async def _pairs(request: Request) -> list[tuple[str, str]]:
+Upload = tuple[str, str, str, bytes]  # form field, file name, declared type, content
+
+
+async def _pairs(request: Request, form: FormSettings) -> tuple[list[tuple[str, str]], list[Upload]]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
-        form = await request.form()
-        if any(not isinstance(v, str) for _, v in form.multi_items()):
-            raise BadPost(415, "attachments are not accepted by this form yet")
-        return [(k, str(v)) for k, v in form.multi_items()]
+        limits = form.attachments
+        parsed = await request.form(max_files=limits.max_files if limits else 1, max_fields=form.max_fields)
+        pairs: list[tuple[str, str]] = []
+        uploads: list[Upload] = []
+        for key, value in parsed.multi_items():
+            if isinstance(value, str):
+                pairs.append((key, value))
+            elif value.filename:  # an empty file input sends a part without a name: nothing was chosen
+                uploads.append((key, value.filename, value.content_type or "", await value.read()))
+        if uploads and limits is None:
+            raise BadPost(415, "this form takes no files")
+        return pairs, uploads
     body = await request.body()
     if kind == "application/json":
-        return _decode_json(body)
+        return _decode_json(body), []
     if kind in ("application/x-www-form-urlencoded", ""):
-        return _decode_urlencoded(body)
+        return _decode_urlencoded(body), []
     raise BadPost(415, f"send the form as application/x-www-form-urlencoded, multipart/form-data or JSON, not {kind}")
 
 
@@ -122,7 +138,7 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
             return answer(request, 404, f"there is no form {name!r}", None)
         return HTMLResponse(form_page(form, str(request.url.path)))
 
-    def take_in(name: str, form: FormSettings, submission: Submission, ip: str) -> tuple[str, str, bool] | float:
+    def take_in(name: str, form: FormSettings, submission: Submission, ip: str, files: list[AttachmentDraft]) -> tuple[str, str, bool] | float:
         """Create the case (or find its duplicate); returns (id, number, duplicate) or the seconds to wait."""
         now = hub.clock()
         assert submission.draft is not None
@@ -135,7 +151,7 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
             draft = recognise(conn, submission.draft) if not existing else submission.draft
         if existing:
             return (*existing, True)
-        case = hub.service.create(draft, actor=f"{ACTOR}:{name}")
+        case = hub.service.create(draft, actor=f"{ACTOR}:{name}", files=files)
         return case.id, case.number, False
 
     @router.post("/{name}", summary="Take a form post in as a case (Web-to-Case compatible)")
@@ -147,10 +163,22 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
         if form.allowed_origins and origin and origin not in form.allowed_origins:
             return answer(request, 403, f"this form does not take posts from {origin}", form)
         try:
-            pairs = await _pairs(request)
+            pairs, uploads = await _pairs(request, form)
         except BadPost as exc:
             return answer(request, exc.status, exc.message, form, {"_form": exc.message})
+        except (MultiPartException, HTTPException) as exc:  # too many files or fields, a broken body
+            message = str(getattr(exc, "message", None) or getattr(exc, "detail", "") or exc)
+            return answer(request, getattr(exc, "status_code", 400), message, form, {"_form": message})
         submission = to_draft(form, pairs)
+        files = []
+        for field, filename, declared, data in uploads:
+            checked = check_file(form.attachments, filename, declared, data) if form.attachments else "is not taken"
+            if isinstance(checked, str):
+                submission.errors.setdefault(field, f"{safe_name(filename)} {checked}")
+            else:
+                files.append(checked)
+        if submission.errors:
+            submission.draft = None
         cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin and form.allowed_origins else {}
         if guard.is_bot(form, submission):
             # Answered like a success, so the bot learns nothing; nothing is stored.
@@ -169,7 +197,7 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
                 message = "we could not check the CAPTCHA just now; please try again in a minute"
                 return answer(request, 503, message, form, None, {**cors, "Retry-After": "60"})
         try:
-            result = await run_in_threadpool(take_in, name, form, submission, request.client.host if request.client else "")
+            result = await run_in_threadpool(take_in, name, form, submission, request.client.host if request.client else "", files)
         except IntakeRejected as exc:
             return answer(request, 422, str(exc), form, {"_form": str(exc)}, cors)
         if isinstance(result, float):

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from casehub.plugins.webforms.captcha import CaptchaSettings
+from casehub.plugins.webforms.uploads import UploadSettings
 from casehub.rules.durations import parse_duration
 
 __all__ = ["CASE_FIELDS", "WEB_TO_CASE", "FormSettings", "WebformsSettings"]
@@ -100,6 +101,7 @@ class FormSettings(BaseModel):
         "15m", description="The same email with the same subject and text within this time is one case, not two."
     )
     captcha: CaptchaSettings | None = Field(None, description="Verify hCaptcha, reCAPTCHA or Turnstile tokens.")
+    attachments: UploadSettings | None = Field(None, description="Let people add files (multipart posts); unset: no files.")
 
     @field_validator("fields", "salesforce_fields")
     @classmethod

@@ -109,7 +109,7 @@ def test_openapi_documents_every_operation_with_its_models_and_problems(api: htt
         ("PATCH", "/api/v1/cases/{ref}"), ("POST", "/api/v1/cases/{ref}/assign"),
         ("POST", "/api/v1/cases/{ref}/status"), ("POST", "/api/v1/cases/{ref}/comments"),
         ("GET", "/api/v1/cases/{ref}/comments"), ("GET", "/api/v1/cases/{ref}/events"),
-        ("GET", "/healthz"), ("GET", "/metrics"),
+        ("GET", "/api/v1/cases/{ref}/attachments/{attachment_id}"), ("GET", "/healthz"), ("GET", "/metrics"),
     }
     for (method, path), op in operations.items():
         assert op["summary"] and op.get("description"), (method, path)
