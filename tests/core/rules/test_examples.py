@@ -32,3 +32,20 @@ def test_the_example_on_a_new_web_case(make_hub, any_database_url: str) -> None:
     assert {t.name: t.policy for t in case.sla} == {"first_response": "urgent", "resolution": "urgent"}
     [reply] = [e.data for e in hub.service.events(case.id) if e.type == "comment.added"]
     assert reply["public"] and reply["body"].startswith("Hello Ann,")
+
+
+def test_the_example_config_serves_its_form(make_hub, serve, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import tomllib
+
+    import casehub.plugins.webforms as webforms
+
+    config = tomllib.loads((ROOT / "config" / "casehub.toml").read_text())
+    config["casehub"]["database_url"] = f"sqlite:///{tmp_path / 'example.db'}"
+    config["rules"]["file"] = str(ROOT / "config" / "rules.yaml")
+    hub = make_hub(config, plugins={"webforms": webforms})
+    with serve(hub) as client:
+        assert client.get("/forms/support").status_code == 200
+        posted = client.post("/forms/support", json={"email": "ann@example.com", "subject": "Lamp", "product": "Lamp"})
+    assert posted.status_code == 201
+    case = hub.service.get(posted.json()["id"])
+    assert (case.channel, case.queue, case.custom_fields["product"]) == ("web", "support", "Lamp")
