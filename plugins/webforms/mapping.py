@@ -20,7 +20,7 @@ __all__ = ["CONTROL", "Submission", "to_draft"]
 # Web-to-Case fields that steer the post rather than describe the case.
 CONTROL = {
     "orgid", "retURL", "debug", "debugEmail", "encoding", "submit", "recordType", "external",
-    "h-captcha-response", "g-recaptcha-response", "cf-turnstile-response",
+    "h-captcha-response", "g-recaptcha-response", "cf-turnstile-response", "_started",
 }  # fmt: skip
 
 

@@ -106,6 +106,7 @@ _FORM = _env.from_string(
   {% if errors.get("attachment") %}<p class="field-error" id="e-attachment">{{ errors["attachment"] }}</p>{% endif %}
 </div>
 {% endif %}
+{% if stamp %}<input type="hidden" name="_started" value="{{ stamp }}">{% endif %}
 {% if honeypot %}<div class="trap" aria-hidden="true"><label for="f-trap">Leave this empty</label><input id="f-trap" name="{{ honeypot }}" tabindex="-1" autocomplete="off"></div>{% endif %}
 {% if widget %}<div class="{{ widget.css }}" data-sitekey="{{ widget.site_key }}"></div><script src="{{ widget.script }}" async defer></script>{% endif %}
 <div><button type="submit">Send</button></div>
@@ -114,7 +115,9 @@ _FORM = _env.from_string(
 )
 
 
-def form_page(form: Any, action: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> str:
+def form_page(
+    form: Any, action: str, values: dict[str, str] | None = None, errors: dict[str, str] | None = None, stamp: str = ""
+) -> str:
     """The form as configured, with what the person typed and the errors next to their fields."""
     values, errors = values or {}, errors or {}
     fields = [
@@ -135,7 +138,7 @@ def form_page(form: Any, action: str, values: dict[str, str] | None = None, erro
         widget = {"script": script, "css": css, "site_key": form.captcha.site_key}
     return _FORM.render(
         title=form.title, action=action, fields=fields, errors=errors, honeypot=form.honeypot, widget=widget,
-        uploads=form.attachments,
+        uploads=form.attachments, stamp=stamp,
     )
 
 

@@ -25,6 +25,7 @@ from casehub.attachments import AttachmentDraft
 from casehub.errors import IntakeRejected
 from casehub.plugins.webforms import captcha, guard
 from casehub.plugins.webforms.contacts import recognise
+from casehub.plugins.webforms.filltime import FIELD, Stamp
 from casehub.plugins.webforms.mapping import Submission, to_draft
 from casehub.plugins.webforms.pages import error_page, form_page, thanks_page
 from casehub.plugins.webforms.settings import FormSettings, WebformsSettings
@@ -117,6 +118,7 @@ def _return_to(form: FormSettings, submission: Submission) -> str | None:
 
 def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
     router = APIRouter(prefix="/forms", tags=["forms"])
+    stamp = Stamp(settings.secret.get_secret_value() if settings.secret else None)
 
     def answer(request: Request, status: int, message: str, form: FormSettings | None, errors: dict[str, str] | None = None,
                headers: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Response:  # fmt: skip
@@ -126,7 +128,7 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
                 body["errors"] = errors
             return JSONResponse(body, status_code=status, headers=headers, media_type="application/problem+json")
         if form is not None and values is not None:  # the form again, with what they typed and what to fix
-            page = form_page(form, str(request.url.path), values, errors)
+            page = form_page(form, str(request.url.path), values, errors, stamp.issue())
             return HTMLResponse(page, status_code=status, headers=headers)
         title = form.title if form else "Not found"
         return HTMLResponse(error_page(title, errors or {"": message}), status_code=status, headers=headers)
@@ -136,7 +138,7 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
         form = settings.forms.get(name)
         if form is None:
             return answer(request, 404, f"there is no form {name!r}", None)
-        return HTMLResponse(form_page(form, str(request.url.path)))
+        return HTMLResponse(form_page(form, str(request.url.path), stamp=stamp.issue()))
 
     def take_in(name: str, form: FormSettings, submission: Submission, ip: str, files: list[AttachmentDraft]) -> tuple[str, str, bool] | float:
         """Create the case (or find its duplicate); returns (id, number, duplicate) or the seconds to wait."""
@@ -180,7 +182,15 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
         if submission.errors:
             submission.draft = None
         cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin and form.allowed_origins else {}
-        if guard.is_bot(form, submission):
+        started = submission.values.get(FIELD)
+        too_fast = False
+        if started is not None and form.min_fill_seconds:
+            taken = stamp.seconds_taken(started)
+            if taken is None:
+                message = "this page is too old or was changed; please reload it and send the form again"
+                return answer(request, 422, message, form, {"_form": message}, cors, submission.values)
+            too_fast = taken < form.min_fill_seconds
+        if too_fast or guard.is_bot(form, submission):
             # Answered like a success, so the bot learns nothing; nothing is stored.
             if _wants_json(request):
                 return JSONResponse({"status": "received"}, status_code=202, headers=cors)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from casehub.plugins.webforms.captcha import CaptchaSettings
 from casehub.plugins.webforms.uploads import UploadSettings
@@ -100,6 +100,9 @@ class FormSettings(BaseModel):
     duplicate_window: str = Field(
         "15m", description="The same email with the same subject and text within this time is one case, not two."
     )
+    min_fill_seconds: float = Field(
+        3.0, ge=0, le=600, description="Posts from the generated page sent faster than this are a bot's (0: no check)."
+    )
     captcha: CaptchaSettings | None = Field(None, description="Verify hCaptcha, reCAPTCHA or Turnstile tokens.")
     attachments: UploadSettings | None = Field(None, description="Let people add files (multipart posts); unset: no files.")
 
@@ -124,4 +127,7 @@ class FormSettings(BaseModel):
 class WebformsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    secret: SecretStr | None = Field(
+        None, description="Signs the fill-time stamp of generated pages; the same in every process (set it from the environment)."
+    )
     forms: dict[str, FormSettings] = Field(default_factory=dict, description="One table per form: [webforms.forms.NAME].")

@@ -39,7 +39,8 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def site(make_hub: Callable[..., Hub], tmp_path: Path) -> Iterator[tuple[Hub, str]]:
     form = {"title": "Contact support", "show": ["name", "email", "subject", "description", "product"],
-            "fields": {"product": "custom.product"}, "choices": {"product": ["Lamp", "Chair"]}}  # fmt: skip
+            "fields": {"product": "custom.product"}, "choices": {"product": ["Lamp", "Chair"]},
+            "min_fill_seconds": 1}  # fmt: skip
     hub = make_hub({"webforms": {"forms": {"support": form}}}, plugins={"webforms": webforms})
     with run_server(hub) as server:
         yield hub, server.url
@@ -64,6 +65,7 @@ def test_a_person_fills_in_the_form_and_gets_their_case_number(browser, site) ->
     page.get_by_label("Product").select_option("Lamp")
     trap = page.locator("#f-trap").bounding_box()
     assert trap is not None and trap["x"] + trap["width"] < 0, "the honeypot is off screen, not in a person's way"
+    page.wait_for_timeout(1100)  # people take a moment; a post within min_fill_seconds is a bot's
     shot = page.screenshot(full_page=True)
     assert Image.open(io.BytesIO(shot)).size[0] == 390
     page.get_by_role("button", name="Send").click()
@@ -80,6 +82,7 @@ def test_mistakes_are_shown_inline_and_what_was_typed_stays(browser, site) -> No
     page.goto(f"{url}/forms/support")
     page.get_by_label("Your name").fill("Grace")
     page.get_by_label("Email").fill("grace-at-example")
+    page.wait_for_timeout(1100)
     page.get_by_role("button", name="Send").click()
     page.wait_for_load_state()
     alert = page.locator("#form-errors")

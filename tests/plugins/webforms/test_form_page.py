@@ -48,3 +48,24 @@ def test_errors_are_shown_next_to_their_fields_and_keep_what_was_typed(forms) ->
 def test_unknown_form_page(forms) -> None:  # type: ignore[no-untyped-def]
     _, client = forms(contact=PAGE)
     assert client.get("/forms/nope").status_code == 404
+
+
+def test_a_post_faster_than_a_person_is_answered_but_not_stored(forms) -> None:  # type: ignore[no-untyped-def]
+    import re
+    import time
+
+    hub, client = forms(contact={**PAGE, "min_fill_seconds": 1})
+    stamp = re.search(r'name="_started" value="([^"]+)"', client.get("/forms/contact").text).group(1)
+    post = {"email": "ada@example.com", "subject": "Lamp", "_started": stamp}
+    fast = client.post("/forms/contact", content=urlencode(post), headers=FORM)
+    assert fast.status_code == 200 and "Thank you" in fast.text and "C-0000" not in fast.text
+    time.sleep(1.1)
+    human = client.post("/forms/contact", content=urlencode(post), headers=FORM)
+    assert human.status_code == 200 and "C-000001" in human.text
+    forged = client.post("/forms/contact", content=urlencode({**post, "_started": "1.0.deadbeef"}), headers=FORM)
+    assert forged.status_code == 422 and "reload" in forged.text
+    older = stamp.split(".")
+    tampered = client.post("/forms/contact", content=urlencode({**post, "_started": f"{float(older[0]) - 60:.3f}.{older[-1]}"}), headers=FORM)
+    assert tampered.status_code == 422, "the stamp cannot be made to look older"
+    plain = client.post("/forms/contact", content=urlencode({"email": "bob@example.com", "subject": "Hi"}), headers=FORM)
+    assert plain.status_code == 200 and "C-000002" in plain.text, "a Web-to-Case form without the stamp is not checked"
