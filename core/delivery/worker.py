@@ -125,7 +125,8 @@ class Worker:
     def _claim(self, lease: timedelta) -> str | None:
         with self._lock:
             room = self._capacity - len(self._held)
-            full = [slot for slot, n in self._busy.items() if ":" not in slot and n >= self._policy_slot_limit(slot)]
+            # Destination-wide slots only: a destination:key slot cannot be excluded in the claim query.
+            full = [s for s, n in self._busy.items() if ":" not in s and n >= self.cfg.policy(s, "").max_concurrency]
         if room <= 0:
             return None
         now = self.hub.clock()
@@ -134,9 +135,6 @@ class Worker:
         if items:
             self._dispatch(items)
         return "more" if len(items) == room else None
-
-    def _policy_slot_limit(self, destination: str) -> int:
-        return self.cfg.policy(destination, "").max_concurrency
 
     def _renew(self, lease: timedelta) -> None:
         with self._lock:

@@ -71,11 +71,6 @@ class Context:
     changes: dict[str, tuple[Any, Any]]
     now: datetime
 
-    @property
-    def case(self) -> dict[str, Any]:
-        """The same mapping as ``values``."""
-        return self.values
-
 
 Predicate = Callable[[Context], bool]
 

@@ -110,10 +110,6 @@ class RuleEngine:
         self.automations = automations or []
 
     @classmethod
-    def empty(cls) -> RuleEngine:
-        return cls(RulesFile(), [], [])
-
-    @classmethod
     def compile(cls, source: RulesSource, plugin_actions: dict[str, PluginAction]) -> RuleEngine:
         """Validate and compile everything; a ConfigError lists every problem with its line."""
         try:

@@ -180,7 +180,6 @@ def test_ages_are_computed_from_now() -> None:
     ctx = context()
     assert ctx.values["hours_since_created"] == 96.0
     assert ctx.values["hours_since_updated"] == 80.0
-    assert ctx.case is ctx.values
 
 
 def test_groups_nest() -> None:
