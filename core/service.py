@@ -93,8 +93,21 @@ class CaseService:
 
     # -- commands ----------------------------------------------------------------
 
-    def create(self, draft: CaseDraft, actor: str, *, files: Sequence[AttachmentDraft] = ()) -> Case:
-        """Take a case in; ``files`` are stored with it, in the same transaction."""
+    def create(
+        self,
+        draft: CaseDraft,
+        actor: str,
+        *,
+        files: Sequence[AttachmentDraft] = (),
+        admit: Callable[[Connection], None] | None = None,
+    ) -> Case:
+        """Take a case in; ``files`` are stored with it, in the same transaction.
+
+        ``admit`` runs last in that transaction, just before the commit: a check
+        that must hold together with the case (a rate-limit token, say) and
+        whose locks should be held as briefly as possible. If it raises,
+        nothing of the case is stored.
+        """
         draft = self.hub.plugins.intake(draft, self.hub)
         now = self.clock()
         values: dict[str, Any] = {
@@ -117,6 +130,8 @@ class CaseService:
             if files:
                 snapshot["attachments"] = attachments.store(conn, case.id, list(files), now)
             appended = self._append(conn, case, [("case.created", snapshot)], actor, now)
+            if admit is not None:
+                admit(conn)
         self._notify(appended)
         return appended.case
 
@@ -271,8 +286,7 @@ class CaseService:
         enqueued = 0
         plugins = self.hub.plugins
         plan = plugins.has_impls("plan_deliveries")
-        for type_, data in pending:
-            event = store.insert_event(conn, case.id, type_, now, actor, data)
+        for event in store.insert_events(conn, case.id, pending, now, actor) if pending else []:
             committed.append(event)
             if not plan:
                 continue

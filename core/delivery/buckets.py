@@ -10,43 +10,68 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casehub.store.tables import outbox_buckets
 
-__all__ = ["block", "take"]
+__all__ = ["block", "peek", "take"]
 
 _b = outbox_buckets.c
+# Built once, so each call reuses SQLAlchemy's compiled statement (the web forms take two per post).
+_LOCK = select(outbox_buckets).where(_b.bucket == bindparam("bucket")).with_for_update()
+_READ = select(outbox_buckets).where(_b.bucket.in_(bindparam("buckets", expanding=True)))
+_REFILL = update(outbox_buckets).where(_b.bucket == bindparam("b_bucket")).values(
+    tokens=bindparam("b_tokens"), refilled_at=bindparam("b_now")
+)
 
 
-def _ensure(conn: Connection, bucket: str, tokens: float, now: datetime) -> None:
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(
-        insert(outbox_buckets).values(bucket=bucket, tokens=tokens, refilled_at=now).on_conflict_do_nothing()
-    )
+def _locked(conn: Connection, bucket: str, tokens: float, now: datetime) -> Row[Any]:
+    """The bucket's row under a row lock, made full (``tokens``) if it did not exist yet."""
+    row = conn.execute(_LOCK, {"bucket": bucket}).first()
+    if row is None:
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(insert(outbox_buckets).values(bucket=bucket, tokens=tokens, refilled_at=now).on_conflict_do_nothing())
+        row = conn.execute(_LOCK, {"bucket": bucket}).one()
+    return row
+
+
+def _wait(row: Row[Any] | None, rate: float, burst: int, now: datetime) -> tuple[float, float]:
+    """(seconds to wait for a token, tokens there are now) of a bucket as ``row`` left it."""
+    if row is None:
+        return 0.0, float(burst)
+    if row.blocked_until is not None and row.blocked_until > now:
+        return (row.blocked_until - now).total_seconds(), 0.0
+    elapsed = max(0.0, (now - row.refilled_at).total_seconds())
+    tokens = min(float(burst), row.tokens + elapsed * rate)
+    return (0.0 if tokens >= 1.0 else (1.0 - tokens) / rate), tokens
 
 
 def take(conn: Connection, bucket: str, *, rate: float, burst: int, now: datetime) -> float:
     """Take one token: ``0.0`` if granted, else the seconds until one will be there."""
-    _ensure(conn, bucket, float(burst), now)
-    row = conn.execute(select(outbox_buckets).where(_b.bucket == bucket).with_for_update()).one()
-    if row.blocked_until is not None and row.blocked_until > now:
-        return (row.blocked_until - now).total_seconds()
-    elapsed = max(0.0, (now - row.refilled_at).total_seconds())
-    tokens = min(float(burst), row.tokens + elapsed * rate)
-    granted = tokens >= 1.0
-    if granted:
-        tokens -= 1.0
-    conn.execute(update(outbox_buckets).where(_b.bucket == bucket).values(tokens=tokens, refilled_at=now))
-    return 0.0 if granted else (1.0 - tokens) / rate
+    wait, tokens = _wait(_locked(conn, bucket, float(burst), now), rate, burst, now)
+    if wait > 0:  # nothing to take; the row as it is says when there will be (or how long it is paused)
+        return wait
+    conn.execute(_REFILL, {"b_bucket": bucket, "b_tokens": tokens - 1.0, "b_now": now})
+    return 0.0
+
+
+def peek(conn: Connection, limits: list[tuple[str, float, int]], now: datetime) -> float:
+    """Seconds until every bucket in ``limits`` (bucket, rate, burst) has a token, taking none and locking nothing.
+
+    Lets a caller turn away a flood before it does any work; ``take`` still
+    decides, under the lock.
+    """
+    rows = {r.bucket: r for r in conn.execute(_READ, {"buckets": [b for b, _, _ in limits]})}
+    return max((_wait(rows.get(b), rate, burst, now)[0] for b, rate, burst in limits), default=0.0)
 
 
 def block(conn: Connection, bucket: str, *, until: datetime, now: datetime) -> None:
     """Pause a bucket until ``until`` (a vendor's Retry-After), never shortening a longer pause."""
-    _ensure(conn, bucket, 0.0, now)
-    row = conn.execute(select(_b.blocked_until).where(_b.bucket == bucket).with_for_update()).one()
+    row = _locked(conn, bucket, 0.0, now)
     if row.blocked_until is None or row.blocked_until < until:
         paused = {"blocked_until": until, "tokens": 0.0, "refilled_at": until}
         conn.execute(update(outbox_buckets).where(_b.bucket == bucket).values(paused))

@@ -67,11 +67,15 @@ def run_rules(
         if not outcome.fired:
             break
         pending: list[tuple[str, dict[str, Any]]] = []
-        for f in outcome.fired:
-            record = store.insert_event(
-                conn, case.id, "rule.fired", now, ACTOR, {"rule": f.rule, "kind": f.kind, "event": f.event, "actions": f.actions}
-            )
-            events.append(record)
+        records = store.insert_events(
+            conn,
+            case.id,
+            [("rule.fired", {"rule": f.rule, "kind": f.kind, "event": f.event, "actions": f.actions}) for f in outcome.fired],
+            now,
+            ACTOR,
+        )
+        events.extend(records)
+        for f, record in zip(outcome.fired, records):
             enqueued += enqueue(conn, case_id=case.id, event_id=record.id, deliveries=f.deliveries, now=now)
             if f.kind == "automation":
                 start_episode(conn, case.id, f.rule, now)

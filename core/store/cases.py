@@ -20,6 +20,7 @@ __all__ = [
     "format_number",
     "insert_case",
     "insert_event",
+    "insert_events",
     "list_cases",
     "list_events",
     "parse_number",
@@ -110,6 +111,7 @@ def case_columns(values: dict[str, Any]) -> dict[str, Any]:
 # on every call instead of building a cache key from the values each time.
 _INSERT_CASE = insert(cases).returning(cases.c.seq)
 _INSERT_EVENT = insert(events).returning(events.c.id)
+_INSERT_EVENTS = insert(events).returning(events.c.id, sort_by_parameter_order=True)
 
 
 def insert_case(conn: Connection, values: dict[str, Any]) -> Case:
@@ -172,6 +174,17 @@ def insert_event(conn: Connection, case_id: str, type_: str, at: Any, actor: str
     params = {"case_id": case_id, "type": type_, "at": at, "actor": actor, "data": data}
     event_id = conn.execute(_INSERT_EVENT, params).scalar_one()
     return Event.model_construct(id=event_id, case_id=case_id, type=type_, at=at, actor=actor, data=data)
+
+
+def insert_events(conn: Connection, case_id: str, pending: list[tuple[str, dict[str, Any]]], at: Any, actor: str) -> list[Event]:
+    """Several events of one case in one statement, their ids in the order given."""
+    if len(pending) == 1:
+        return [insert_event(conn, case_id, pending[0][0], at, actor, pending[0][1])]
+    params = [{"case_id": case_id, "type": t, "at": at, "actor": actor, "data": d} for t, d in pending]
+    ids = conn.execute(_INSERT_EVENTS, params).scalars().all()
+    return [
+        Event.model_construct(id=i, case_id=case_id, type=t, at=at, actor=actor, data=d) for i, (t, d) in zip(ids, pending)
+    ]
 
 
 def list_events(conn: Connection, case_id: str, *, after: int = 0, limit: int = 500) -> list[Event]:

@@ -20,23 +20,44 @@ from casehub.plugins.webforms.settings import FormSettings
 from casehub.store.cases import format_number
 from casehub.store.tables import cases
 
-__all__ = ["duplicate_of", "is_bot", "rate_limited"]
+__all__ = ["Limits", "RateLimited", "duplicate_of", "is_bot", "limits", "rate_limited", "take"]
 
 
 def is_bot(form: FormSettings, submission: Submission) -> bool:
     return bool(form.honeypot and submission.values.get(form.honeypot, "").strip())
 
 
-def rate_limited(conn: Connection, name: str, form: FormSettings, ip: str, email: str, now: datetime) -> float:
-    """Seconds to wait if this address or email has posted too often, else 0."""
+class RateLimited(Exception):
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"rate limited for {wait:.0f} s")
+        self.wait = wait
+
+
+Limits = list[tuple[str, float, int]]  # bucket, tokens per second, burst
+
+
+def limits(name: str, form: FormSettings, ip: str, email: str) -> Limits:
     # The email first: a person who posts too often must not use up their office's shared address.
-    limits = [(f"webforms:{name}:email:{email}", form.per_email_per_hour)] if email else []
-    limits.append((f"webforms:{name}:ip:{ip}", form.per_ip_per_hour))
-    for bucket, per_hour in limits:
-        wait = buckets.take(conn, bucket, rate=per_hour / 3600, burst=per_hour, now=now)
+    wanted = [(f"webforms:{name}:email:{email}", form.per_email_per_hour)] if email else []
+    wanted.append((f"webforms:{name}:ip:{ip}", form.per_ip_per_hour))
+    return [(bucket, per_hour / 3600, per_hour) for bucket, per_hour in wanted]
+
+
+def rate_limited(conn: Connection, wanted: Limits, now: datetime) -> float:
+    """Seconds to wait if this address or email has posted too often, else 0; takes nothing.
+
+    Read without a lock before any work is done, so a flood costs one query
+    per post; ``take`` decides for good inside the case's transaction.
+    """
+    return buckets.peek(conn, wanted, now)
+
+
+def take(conn: Connection, wanted: Limits, now: datetime) -> None:
+    """Take a token from each bucket or raise ``RateLimited`` (the caller's transaction then takes none)."""
+    for bucket, rate, burst in wanted:
+        wait = buckets.take(conn, bucket, rate=rate, burst=burst, now=now)
         if wait > 0:
-            return wait
-    return 0.0
+            raise RateLimited(wait)
 
 
 def duplicate_of(conn: Connection, draft: CaseDraft, window: timedelta, now: datetime) -> tuple[str, str] | None:

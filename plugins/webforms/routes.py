@@ -31,7 +31,6 @@ from casehub.plugins.webforms.pages import error_page, form_page, thanks_page
 from casehub.plugins.webforms.settings import FormSettings, WebformsSettings
 from casehub.plugins.webforms.uploads import check_file, safe_name
 from casehub.rules.durations import parse_duration
-from casehub.store.engine import write_connection
 
 __all__ = ["build_router"]
 
@@ -144,16 +143,21 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
         """Create the case (or find its duplicate); returns (id, number, duplicate) or the seconds to wait."""
         now = hub.clock()
         assert submission.draft is not None
-        with write_connection(hub.engine) as conn:
-            wait = guard.rate_limited(conn, name, form, ip, submission.email, now)
-        if wait > 0:
-            return wait
+        wanted = guard.limits(name, form, ip, submission.email)
         with hub.engine.connect() as conn:
+            wait = guard.rate_limited(conn, wanted, now)
+            if wait > 0:
+                return wait
             existing = guard.duplicate_of(conn, submission.draft, parse_duration(form.duplicate_window), now)
             draft = recognise(conn, submission.draft) if not existing else submission.draft
         if existing:
             return (*existing, True)
-        case = hub.service.create(draft, actor=f"{ACTOR}:{name}", files=files)
+        try:
+            case = hub.service.create(
+                draft, actor=f"{ACTOR}:{name}", files=files, admit=lambda conn: guard.take(conn, wanted, now)
+            )
+        except guard.RateLimited as exc:  # others from the same address got the last tokens meanwhile
+            return exc.wait
         return case.id, case.number, False
 
     @router.post("/{name}", summary="Take a form post in as a case (Web-to-Case compatible)")

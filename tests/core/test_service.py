@@ -244,6 +244,23 @@ def test_failure_after_the_event_write_leaves_no_case_event_or_outbox_row(db_hub
     assert db_hub.service.get(kept.id).version == 1
 
 
+def test_an_admission_check_that_refuses_undoes_the_whole_create(db_hub: Hub) -> None:
+    db_hub.plugins.register(Planner(), "crm")
+    seen: list[int] = []
+
+    def admit(conn) -> None:  # type: ignore[no-untyped-def]
+        seen.append(conn.execute(select(func.count()).select_from(events)).scalar_one())  # it sees the case's events
+        raise RuntimeError("no token left")
+
+    with pytest.raises(RuntimeError, match="no token left"):
+        db_hub.service.create(draft("refused"), actor="api", admit=admit)
+    admitted = db_hub.service.create(draft("admitted"), actor="api", admit=lambda conn: None)
+
+    assert seen == [1]
+    assert count(db_hub, cases) == 1 and count(db_hub, events) == 1 and count(db_hub, outbox) == 1
+    assert db_hub.service.get(admitted.number).subject == "admitted"
+
+
 def test_the_event_log_refuses_updates_and_deletes(db_hub: Hub) -> None:
     db_hub.service.create(draft(), actor="api")
 
