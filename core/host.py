@@ -158,13 +158,13 @@ class PluginHost:
                 log.exception("plugin %s failed in hook intake; the case is taken in without its changes", plugin)
         return draft
 
-    def plan_deliveries(self, event: Event, case: Case) -> tuple[list[Delivery], list[tuple[str, str]]]:
+    def plan_deliveries(self, event: Event, case: Case, hub: Hub) -> tuple[list[Delivery], list[tuple[str, str]]]:
         """Deliveries planned by every plugin, and ``(plugin, error)`` for each that raised."""
         planned: list[Delivery] = []
         failures: list[tuple[str, str]] = []
         for plugin, function, argnames in self._impls("plan_deliveries"):
             try:
-                planned.extend(self._call(function, argnames, {"event": event, "case": case}) or ())
+                planned.extend(self._call(function, argnames, {"event": event, "case": case, "hub": hub}) or ())
             except Exception as exc:
                 log.exception("plugin %s failed in hook plan_deliveries", plugin)
                 failures.append((plugin, f"{type(exc).__name__}: {exc}"))

@@ -290,7 +290,7 @@ class CaseService:
             committed.append(event)
             if not plan:
                 continue
-            deliveries, failures = plugins.plan_deliveries(event, case)
+            deliveries, failures = plugins.plan_deliveries(event, case, self.hub)
             enqueued += enqueue(conn, case_id=case.id, event_id=event.id, deliveries=deliveries, now=now)
             for plugin, error in failures:
                 failed = {"plugin": plugin, "hook": "plan_deliveries", "event_id": event.id, "error": error}

@@ -15,9 +15,11 @@ Fixtures:
 ``make_hub``
     ``make_hub(config=None, *, entry_points=False, plugins=None, database_url=None, deliveries=False, clock=None)``
     builds more hubs (``plugins={"name": plugin}`` registers plugins before the
-    config is validated, so their sections are known; ``deliveries=True`` runs
-    a delivery worker in the hub; ``clock`` replaces the hub's idea of now, for
-    SLA tests); all are closed at the end of the test.
+    config is validated, so their sections are known, and before their actions
+    and pollers are collected, which ``register_plugin`` is too late for;
+    ``deliveries=True`` runs a delivery worker in the hub; ``clock`` replaces
+    the hub's idea of now, for SLA and poller tests); all are closed at the end
+    of the test.
 ``register_plugin``
     ``register_plugin(obj, name=None)`` registers a plugin object on ``hub``
     for this test only (unregistered in ``finally``), and fails the test if
@@ -33,6 +35,11 @@ Fixtures:
     Not a fixture: ``Clock(start)`` is a clock a test moves with
     ``clock.advance(hours=2)``; pass it as ``make_hub(clock=...)`` to test SLA
     clocks and automations without waiting.
+``settle_outbox``
+    Not a fixture: ``settle_outbox(hub, count=None, timeout=20.0)`` waits until
+    every outbox row of ``hub`` (at least ``count`` of them) is done or dead,
+    and returns the rows as dicts; for tests of a plugin's deliveries with
+    ``make_hub(deliveries=True)``.
 ``database_url``
     The URL ``hub`` uses. Tests that request ``any_database_url`` run once on
     SQLite and once on PostgreSQL (a fresh schema per test) when
@@ -55,15 +62,16 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from ulid import ULID
 
 from casehub.host import PluginHost
+from casehub.store.tables import outbox
 from casehub.hub import Hub, build_hub
 from casehub.service import utcnow
 from casehub.store.engine import normalise_url
 
-__all__ = ["LiveServer", "TEST_TOKEN", "client_for", "postgres_schema_url", "run_server"]
+__all__ = ["Clock", "LiveServer", "TEST_TOKEN", "client_for", "outbox_rows", "postgres_schema_url", "run_server", "settle_outbox"]
 
 TEST_TOKEN = "casehub-test-token-0123456789"
 
@@ -84,6 +92,25 @@ class Clock:
         self.now += timedelta(**delta)
         return self.now
 PG_ENV = "CASEHUB_TEST_DATABASE_URL"
+
+
+def outbox_rows(hub: Hub) -> list[dict[str, Any]]:
+    """Every outbox row of ``hub``, oldest first."""
+    with hub.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(select(outbox).order_by(outbox.c.id))]
+
+
+def settle_outbox(hub: Hub, count: int | None = None, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """The outbox once every delivery is done or dead (and at least ``count`` exist); fails the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = outbox_rows(hub)
+        if rows and (count is None or len(rows) >= count) and all(r["status"] in ("done", "dead") for r in rows):
+            return rows
+        if time.monotonic() > deadline:
+            pending = [(r["id"], r["destination"], r["action"], r["status"], r["last_error"]) for r in rows]
+            raise AssertionError(f"the outbox did not settle in {timeout} s: {pending}")
+        time.sleep(0.03)
 
 
 def postgres_schema_url(base_url: str, schema: str) -> str:

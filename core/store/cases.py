@@ -16,6 +16,7 @@ __all__ = [
     "case_columns",
     "due_timers",
     "open_cases_page",
+    "row_to_case",
     "fetch_case",
     "format_number",
     "insert_case",
@@ -40,7 +41,7 @@ def parse_number(ref: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
-def _row_to_case(row: Row[Any]) -> Case:
+def row_to_case(row: Row[Any]) -> Case:
     m = row._mapping
     return Case.model_validate(
         {
@@ -134,7 +135,7 @@ def fetch_case(conn: Connection, ref: str, *, for_update: bool = False) -> Case:
     row = conn.execute(query).first()
     if row is None:
         raise CaseNotFound(ref)
-    return _row_to_case(row)
+    return row_to_case(row)
 
 
 def update_case(conn: Connection, case_id: str, version: int, values: dict[str, Any]) -> Case | None:
@@ -148,7 +149,7 @@ def update_case(conn: Connection, case_id: str, version: int, values: dict[str, 
     )
     params = {f"v_{name}": value for name, value in columns.items()}
     row = conn.execute(query, {**params, "_id": case_id, "_version": version}).first()
-    return _row_to_case(row) if row is not None else None
+    return row_to_case(row) if row is not None else None
 
 
 def open_cases_page(conn: Connection, after_seq: int, limit: int) -> list[tuple[int, Case]]:
@@ -159,7 +160,7 @@ def open_cases_page(conn: Connection, after_seq: int, limit: int) -> list[tuple[
         .order_by(cases.c.seq)
         .limit(limit)
     )
-    return [(row.seq, _row_to_case(row)) for row in conn.execute(query)]
+    return [(row.seq, row_to_case(row)) for row in conn.execute(query)]
 
 
 def due_timers(conn: Connection, now: Any, limit: int) -> list[str]:
@@ -253,6 +254,6 @@ def list_cases(conn: Connection, flt: CaseFilter, *, limit: int, cursor: str | N
     if cursor:
         query = query.where(cases.c.seq < decode_cursor(cursor))
     rows = conn.execute(query.order_by(cases.c.seq.desc()).limit(limit + 1)).all()
-    items = [_row_to_case(r) for r in rows[:limit]]
+    items = [row_to_case(r) for r in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1]._mapping["seq"]) if len(rows) > limit else None
     return items, next_cursor

@@ -8,6 +8,12 @@ from casehub import require
 
 require("simple_salesforce", install="casehub[salesforce]")
 
-from casehub.plugins.salesforce.hooks import settings_model  # noqa: E402
+from casehub.plugins.salesforce.hooks import (  # noqa: E402
+    deliver,
+    deliver_batch,
+    delivery_batch_size,
+    plan_deliveries,
+    settings_model,
+)
 
-__all__ = ["settings_model"]
+__all__ = ["deliver", "deliver_batch", "delivery_batch_size", "plan_deliveries", "settings_model"]

@@ -2,10 +2,58 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from casehub import hookimpl
+from casehub.model import Case, Event
+from casehub.outbox import Delivery, DeliveryResult, OutboxItem
+from casehub.plugins.salesforce import push
+from casehub.plugins.salesforce.client import SalesforceClient
 from casehub.plugins.salesforce.settings import SalesforceSettings
+
+NAME = "salesforce"
+
+
+def client_for(hub: Any) -> SalesforceClient | None:
+    """The hub's logged-in client (one per hub, made on first use), or ``None`` without ``[salesforce]``."""
+    settings = hub.settings.section(NAME)
+    if settings is None:
+        return None
+    client = hub.extras.get(NAME)
+    if client is None:
+        client = hub.extras[NAME] = SalesforceClient(settings)
+    return client
 
 
 @hookimpl
 def settings_model() -> type[SalesforceSettings]:
     return SalesforceSettings
+
+
+@hookimpl
+def plan_deliveries(event: Event, case: Case, hub: Any) -> list[Delivery] | None:
+    if hub.settings.section(NAME) is None:
+        return None
+    return push.plan(event, case)
+
+
+@hookimpl
+def delivery_batch_size(destination: str) -> int | None:
+    return push.COLLECTION_SIZE if destination == push.DESTINATION else None
+
+
+@hookimpl
+def deliver_batch(items: list[OutboxItem], hub: Any) -> list[DeliveryResult] | None:
+    if not items or items[0].destination != push.DESTINATION:
+        return None
+    client = client_for(hub)
+    if client is None:
+        error = "[salesforce] is not configured"
+        return [DeliveryResult(ok=False, permanent=True, error=error) for _ in items]
+    return push.deliver(items, client, hub.engine)
+
+
+@hookimpl
+def deliver(item: OutboxItem, hub: Any) -> DeliveryResult | None:
+    results = deliver_batch([item], hub)
+    return results[0] if results else None

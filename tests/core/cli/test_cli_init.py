@@ -67,7 +67,7 @@ def test_the_commented_plugin_sections_are_valid_once_uncommented(run: Run, work
     uncommented = [line.removeprefix("#").removeprefix(" ") for line in examples.splitlines()[2:]]
     config.write_text(head + "\n".join(uncommented) + "\n")
     secrets = {
-        "CASEHUB_SALESFORCE__PASSWORD": "sf-Secret-Password-1",
+        "CASEHUB_SALESFORCE__CONSUMER_SECRET": "sf-Secret-Password-1",
         "CASEHUB_JIRA__API_TOKEN": "jira-Secret-Token-2",
         "CASEHUB_SLACK__TOKEN": "xoxb-Secret-Token-3",
     }
