@@ -100,6 +100,7 @@ class CaseService:
         *,
         files: Sequence[AttachmentDraft] = (),
         admit: Callable[[Connection], None] | None = None,
+        rules: bool = True,
     ) -> Case:
         """Take a case in; ``files`` are stored with it, in the same transaction.
 
@@ -107,6 +108,9 @@ class CaseService:
         that must hold together with the case (a rate-limit token, say) and
         whose locks should be held as briefly as possible. If it raises,
         nothing of the case is stored.
+
+        ``rules=False`` stores the case without the rules reacting: an import
+        of past cases must not acknowledge, assign or escalate them again.
         """
         draft = self.hub.plugins.intake(draft, self.hub)
         now = self.clock()
@@ -129,14 +133,15 @@ class CaseService:
             case = store.insert_case(conn, values)
             if files:
                 snapshot["attachments"] = attachments.store(conn, case.id, list(files), now)
-            appended = self._append(conn, case, [("case.created", snapshot)], actor, now)
+            appended = self._append(conn, case, [("case.created", snapshot)], actor, now, rules=rules)
             if admit is not None:
                 admit(conn)
         self._notify(appended)
         return appended.case
 
-    def update(self, ref: str, changes: CaseChanges, actor: str) -> Case:
-        return self._change(ref, changes.changed(), actor, version=changes.version)
+    def update(self, ref: str, changes: CaseChanges, actor: str, *, rules: bool = True) -> Case:
+        """``rules=False``: see :meth:`create`."""
+        return self._change(ref, changes.changed(), actor, version=changes.version, rules=rules)
 
     def assign(self, ref: str, actor: str, *, queue: Any = ..., owner: Any = ..., version: int | None = None) -> Case:
         fields = {k: v for k, v in (("queue", queue), ("owner", owner)) if v is not ...}
@@ -233,7 +238,7 @@ class CaseService:
 
     # -- the shared path -------------------------------------------------------
 
-    def _change(self, ref: str, fields: dict[str, Any], actor: str, *, version: int | None) -> Case:
+    def _change(self, ref: str, fields: dict[str, Any], actor: str, *, version: int | None, rules: bool = True) -> Case:
         now = self.clock()
         with write_connection(self.engine) as conn:
             case = store.fetch_case(conn, ref, for_update=True)
@@ -244,7 +249,7 @@ class CaseService:
                 return case
             values, pending = self.consequences(case, diff, now)
             updated = self.write(conn, case, case.version, values)
-            appended = self._append(conn, updated, pending, actor, now)
+            appended = self._append(conn, updated, pending, actor, now, rules=rules)
         self._notify(appended)
         return appended.case
 
@@ -298,11 +303,18 @@ class CaseService:
         return committed, enqueued
 
     def _append(
-        self, conn: Connection, case: Case, pending: list[tuple[str, dict[str, Any]]], actor: str, now: datetime
+        self,
+        conn: Connection,
+        case: Case,
+        pending: list[tuple[str, dict[str, Any]]],
+        actor: str,
+        now: datetime,
+        *,
+        rules: bool = True,
     ) -> Appended:
         """Record the events, then let the rules react to them, all inside the caller's transaction."""
         events, enqueued = self.record(conn, case, pending, actor, now)
-        if self.hub.rules is None:
+        if self.hub.rules is None or not rules:
             return Appended(events, enqueued, case)
         return run_rules(self, conn, Appended(events, enqueued, case), now)
 

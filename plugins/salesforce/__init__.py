@@ -9,6 +9,7 @@ from casehub import require
 require("simple_salesforce", install="casehub[salesforce]")
 
 from casehub.plugins.salesforce.hooks import (  # noqa: E402
+    cli_commands,
     deliver,
     deliver_batch,
     delivery_batch_size,
@@ -16,4 +17,4 @@ from casehub.plugins.salesforce.hooks import (  # noqa: E402
     settings_model,
 )
 
-__all__ = ["deliver", "deliver_batch", "delivery_batch_size", "plan_deliveries", "settings_model"]
+__all__ = ["cli_commands", "deliver", "deliver_batch", "delivery_batch_size", "plan_deliveries", "settings_model"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
+
 from casehub import hookimpl
 from casehub.model import Case, Event
 from casehub.outbox import Delivery, DeliveryResult, OutboxItem
-from casehub.plugins.salesforce import push
+from casehub.plugins.salesforce import cli, push
 from casehub.plugins.salesforce.client import SalesforceClient
 from casehub.plugins.salesforce.settings import SalesforceSettings
 
@@ -51,6 +53,11 @@ def deliver_batch(items: list[OutboxItem], hub: Any) -> list[DeliveryResult] | N
         error = "[salesforce] is not configured"
         return [DeliveryResult(ok=False, permanent=True, error=error) for _ in items]
     return push.deliver(items, client, hub.engine)
+
+
+@hookimpl
+def cli_commands(app: typer.Typer) -> None:
+    app.add_typer(cli.build(), name="salesforce")
 
 
 @hookimpl

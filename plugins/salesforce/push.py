@@ -44,7 +44,7 @@ _RETRYABLE = {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDE
 
 def plan(event: Event, case: Case) -> list[Delivery]:
     """The pushes an event causes; none for what Salesforce itself changed (it would echo)."""
-    if event.actor == ACTOR:
+    if event.actor == ACTOR or event.actor.startswith(f"{ACTOR}:"):  # pulled or imported: Salesforce has it
         return []
     if event.type == "case.created":
         return [Delivery(DESTINATION, "upsert_case", payload={"fields": ALL})]
