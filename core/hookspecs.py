@@ -160,11 +160,12 @@ def intake(draft: CaseDraft, hub: Hub) -> CaseDraft | None:
 
 
 @hookspec
-def plan_deliveries(event: Event, case: Case) -> list[Delivery] | None:
+def plan_deliveries(event: Event, case: Case, hub: Hub) -> list[Delivery] | None:
     """Say which external calls an event causes; they are written to the outbox.
 
     :param event: the event just appended to the log.
     :param case: the case as it is after the event.
+    :param hub: the running hub (its settings tell whether the plugin is configured).
     :returns: :class:`casehub.outbox.Delivery` records (destination, key,
         action, payload), or ``None``.
 
@@ -259,12 +260,22 @@ def deliver_batch(items: list[OutboxItem], hub: Hub) -> list[DeliveryResult] | N
 def register_pollers(register: Callable[..., None]) -> None:
     """Offer pollers that bring vendor-side changes back into casehub.
 
-    :param register: call ``register(name, interval_seconds, poll)``;
-        ``poll(hub, watermark)`` fetches changes since ``watermark`` (``None``
-        the first time), applies them and returns the new watermark, which is
-        stored only after it returns.
+    :param register: call ``register(name, interval_seconds, poll,
+        lease_seconds=600)`` once per poller. ``poll(hub, watermark)`` fetches
+        changes since ``watermark`` (``None`` the first time), applies them and
+        returns the new watermark as a string (``None`` keeps the old one),
+        which is stored only after it returns: a crash in between fetches the
+        same changes again, so apply them idempotently. The scheduler of
+        ``casehub serve`` runs a poller when ``interval_seconds`` have passed
+        since its last run, outside any transaction, and in one process at a
+        time across all of them (a lease of ``lease_seconds`` in the
+        database). Registering a name another plugin already registered is an
+        error naming both plugins.
 
-    Called once at start. If it raises, start-up stops naming the plugin.
+    Called once at start. If it raises, start-up stops naming the plugin. If
+    ``poll`` raises, the watermark is kept, the error is logged with the
+    poller's and plugin's names and stored as the poller's ``last_error``
+    (see ``casehub pollers``), and the poller runs again after its interval.
     """
 
 

@@ -21,6 +21,7 @@ from casehub.delivery.worker import Worker
 from casehub.errors import DatabaseNotReady
 from casehub.host import PluginHost
 from casehub.loader import PluginSelection
+from casehub.pollers import Poller, load_pollers
 from casehub.rules.engine import RuleEngine
 from casehub.rules.loading import load_rules
 from casehub.rules.scheduler import Scheduler
@@ -74,7 +75,11 @@ class Hub:
     engine: Engine
     clock: Callable[[], datetime] = utcnow
     rules: RuleEngine | None = None
+    pollers: dict[str, Poller] = field(default_factory=dict)
     service: CaseService = field(init=False)
+    # Per-hub objects of plugins (a logged-in vendor client, caches), by plugin name: a process
+    # may run several hubs (tests do), so module globals would leak between them.
+    extras: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _checkpointer: Checkpointer | None = field(default=None, init=False, repr=False)
     _worker: Worker | None = field(default=None, init=False, repr=False)
     _scheduler: Scheduler | None = field(default=None, init=False, repr=False)
@@ -87,12 +92,18 @@ class Hub:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def has_timed_rules(self) -> bool:
+        """Whether the rules have SLA policies or automations, the scheduler's timed work."""
+        return self.rules is not None and bool(self.rules.sla or self.rules.automations)
+
     def start(self, *, checkpoints: bool = False, deliveries: bool = False, timers: bool = False) -> None:
         """Run plugins' start-up hooks.
 
         :param checkpoints: run SQLite WAL checkpoints in the background.
         :param deliveries: run a delivery worker in this process (``casehub serve``).
-        :param timers: run the SLA scheduler in this process (``casehub serve``).
+        :param timers: run the scheduler in this process (``casehub serve``): SLA timers and automations if
+            the rules have any, pollers if plugins registered any.
         """
         if checkpoints and self.is_sqlite:
             self._checkpointer = Checkpointer(self.engine)
@@ -101,7 +112,7 @@ class Hub:
         self._started = True
         if deliveries:
             self.start_deliveries()
-        if timers and self.rules is not None and (self.rules.sla or self.rules.automations):
+        if timers and (self.has_timed_rules or self.pollers):
             self._scheduler = Scheduler(self)
             self._scheduler.start()
 
@@ -139,12 +150,13 @@ def build_hub(
     clock: Callable[[], datetime] = utcnow,
     background_checkpoints: bool = False,
 ) -> Hub:
-    """Validate config, load plugins, open the database (migrating it if ``auto_migrate``).
+    """Validate config, load plugins and their rules and pollers, open the database (migrating it if ``auto_migrate``).
 
     :param config: a TOML path, a dict of sections (tests), or ``None`` for defaults.
     :param plugins: an already built host (tests); by default entry points are loaded.
     :param background_checkpoints: for long-running processes on SQLite (see :mod:`casehub.store.engine`).
     :raises casehub.errors.ConfigError: listing every problem in the config.
+    :raises casehub.errors.PluginError: naming the plugin whose ``register_actions`` or ``register_pollers`` failed.
     """
     file = config_file_for(config)
     host = plugins or PluginHost.from_entry_points(plugin_selection(file))
@@ -154,9 +166,10 @@ def build_hub(
         # Connecting would create an empty file; refuse before that happens.
         raise DatabaseNotReady(f"the database file {missing} does not exist: run `casehub db upgrade`")
     rules = load_rules(settings, host)  # a broken rules file fails before the database is touched
+    pollers = load_pollers(host)
     engine = make_engine(url, autocheckpoint=not background_checkpoints)
     if settings.casehub.auto_migrate:
         migrate.upgrade(engine)
     else:
         migrate.ensure_ready(engine)
-    return Hub(settings=settings, plugins=host, engine=engine, clock=clock, rules=rules)
+    return Hub(settings=settings, plugins=host, engine=engine, clock=clock, rules=rules, pollers=pollers)

@@ -114,7 +114,10 @@ class RulesSection(BaseModel):
 
     file: Path | None = Field(None, description="Path of rules.yaml, relative to the config file.")
     tick_seconds: float = Field(
-        15.0, ge=0.1, le=3600, description="How often `casehub serve` fires SLA warnings and breaches that came due."
+        15.0,
+        ge=0.1,
+        le=3600,
+        description="How often `casehub serve` fires SLA warnings and breaches that came due, and runs due pollers.",
     )
     automations_seconds: float = Field(
         300.0, ge=1, le=86400, description="How often `casehub serve` checks every open case against the automations."

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from casehub import __version__
-from casehub.cli import cases, check, db, init, outbox, plugins, rules, serve, worker
+from casehub.cli import cases, check, db, init, outbox, plugins, pollers, rules, serve, worker
 from casehub.cli.state import State, err_console, quiet_loader
 from casehub.host import PluginHost
 from casehub.loader import PluginSelection
@@ -53,6 +53,7 @@ def build_cli(plugin_host: PluginHost | None = None) -> typer.Typer:
     app.add_typer(db.build(), name="db")
     app.add_typer(cases.build(), name="cases")
     app.add_typer(outbox.build(), name="outbox")
+    app.add_typer(pollers.build(), name="pollers")
     app.add_typer(rules.build(), name="rules")
     if plugin_host is None:
         # The environment's selection only: the config file may be the broken thing the user runs `check` on.

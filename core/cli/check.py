@@ -21,6 +21,7 @@ from casehub.errors import ConfigError, PluginError
 from casehub.host import PluginHost
 from casehub.hub import plugin_selection
 from casehub.loader import PluginSelection
+from casehub.pollers import load_pollers
 from casehub.rules.engine import RuleEngine
 from casehub.rules.loading import plugin_actions
 from casehub.rules.source import read_rules
@@ -138,6 +139,17 @@ def _rules(report: Report, settings: CoreSettings, host: PluginHost) -> None:
     )
 
 
+def _pollers(report: Report, host: PluginHost) -> None:
+    try:
+        pollers = load_pollers(host)
+    except PluginError as exc:  # a plugin's register_pollers hook raised, or registered a bad poller
+        report.fail("pollers", [str(exc)])
+        return
+    if pollers:
+        listed = ", ".join(f"{p.name} every {p.interval_seconds:g} s" for p in pollers.values())
+        report.ok(f"pollers: {listed}")
+
+
 def _settings(report: Report, file: ConfigFile, host: PluginHost) -> CoreSettings | None:
     try:
         settings = load_settings(file, host.settings_models(), host.infos)
@@ -181,6 +193,7 @@ def register(app: typer.Typer) -> None:
         if core is not None:  # a broken plugin section must not hide a broken database or rules file
             _database(report, file, core)
             _rules(report, core, host)
+        _pollers(report, host)
         if report.failed:
             console.print(f"\n[bold red]{report.failed} problem(s) found.[/]")
             raise typer.Exit(1)

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from casehub.cli.errors import friendly
+from casehub.cli.render import age
 from casehub.cli.state import actor, console, open_hub, print_json
 from casehub.delivery import queue
 from casehub.outbox import OutboxStatus
@@ -20,19 +21,6 @@ __all__ = ["build"]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 STATUSES = [OutboxStatus.PENDING, OutboxStatus.IN_FLIGHT, OutboxStatus.FAILED, OutboxStatus.DEAD]
 _ALL = (*STATUSES, OutboxStatus.DONE, OutboxStatus.DROPPED)
-
-
-def _age(oldest: datetime | None, now: datetime) -> str:
-    if oldest is None:
-        return ""
-    s = max(0, int((now - oldest).total_seconds()))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60}s"
-    if s < 86400:
-        return f"{s // 3600}h {s % 3600 // 60}m"
-    return f"{s // 86400}d {s % 86400 // 3600}h"
 
 
 @friendly
@@ -58,7 +46,7 @@ def stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
     for r in rows:
         dead = Text(str(r[OutboxStatus.DEAD]), style="bold red" if r[OutboxStatus.DEAD] else "")
         failed = Text(str(r[OutboxStatus.FAILED]), style="yellow" if r[OutboxStatus.FAILED] else "")
-        table.add_row(r["destination"], str(r["pending"]), str(r["in_flight"]), failed, dead, _age(r["oldest"], now))
+        table.add_row(r["destination"], str(r["pending"]), str(r["in_flight"]), failed, dead, age(r["oldest"], now))
     console.print(table)
 
 

@@ -16,9 +16,23 @@ from rich.text import Text
 
 from casehub.model import Case, Event
 
-__all__ = ["case_panel", "case_table", "timeline_table"]
+__all__ = ["age", "case_panel", "case_table", "timeline_table"]
 
 PRIORITY = {"urgent": "bold red", "high": "yellow", "normal": "", "low": "dim"}
+
+
+def age(then: datetime | None, now: datetime) -> str:
+    """How long ago ``then`` was, in the two largest units (``4m 10s``, ``2d 3h``); empty for ``None``."""
+    if then is None:
+        return ""
+    s = max(0, int((now - then).total_seconds()))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60}s"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
 
 
 def _when(at: datetime | None) -> str:

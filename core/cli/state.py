@@ -18,7 +18,7 @@ from rich.markup import escape
 from casehub.cli.config import core_settings
 from casehub.hub import Hub, build_hub, config_file_for, resolve_config_path
 
-__all__ = ["State", "actor", "console", "err_console", "open_hub", "print_json", "quiet_loader"]
+__all__ = ["State", "actor", "console", "err_console", "open_hub", "print_json", "quiet_loader", "quiet_logger"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -51,7 +51,14 @@ def print_json(data: Any) -> None:
 @contextmanager
 def quiet_loader() -> Iterator[None]:
     """Silence the loader's log while a command that reports plugin outcomes itself loads them."""
-    logger = logging.getLogger("casehub.loader")
+    with quiet_logger("casehub.loader"):
+        yield
+
+
+@contextmanager
+def quiet_logger(name: str) -> Iterator[None]:
+    """Silence one logger while a command reports the same outcome itself."""
+    logger = logging.getLogger(name)
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:

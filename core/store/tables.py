@@ -1,4 +1,4 @@
-"""The schema: cases, the append-only event log, and the transactional outbox.
+"""The schema: cases, the append-only event log, the transactional outbox, and what coordinates processes.
 
 Columns that people filter on (status, priority, queue, owner, channel, contact
 email) are real indexed columns; the rest of the case travels as JSON so plugins
@@ -41,6 +41,7 @@ __all__ = [
     "metadata",
     "outbox",
     "outbox_buckets",
+    "pollers",
 ]
 
 
@@ -204,4 +205,19 @@ attachments = Table(
     Column("data", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     sqlite_autoincrement=True,
+)
+
+# One row per poller (see casehub.pollers): its watermark, how its runs went, and the lease that lets only
+# one process at a time run it. Written by claim and finish only; the row appears on the first claim.
+pollers = Table(
+    "pollers",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("watermark", Text),
+    Column("runs", Integer, nullable=False),
+    Column("last_run_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("lease_until", UTCDateTime),
+    Column("owner", String(255)),
 )
