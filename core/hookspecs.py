@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from casehub.hub import Hub
     from casehub.model import Case, CaseDraft, Event
     from casehub.outbox import Delivery, DeliveryResult, OutboxItem
+    from casehub.settings import CoreSettings
 
 PROJECT = "casehub"
 
@@ -257,9 +258,12 @@ def deliver_batch(items: list[OutboxItem], hub: Hub) -> list[DeliveryResult] | N
 
 
 @hookspec
-def register_pollers(register: Callable[..., None]) -> None:
+def register_pollers(register: Callable[..., None], settings: CoreSettings | None) -> None:
     """Offer pollers that bring vendor-side changes back into casehub.
 
+    :param settings: the loaded settings (``settings.section("<plugin>")``
+        for the plugin's own; an interval may come from there), or ``None``
+        when ``casehub check`` found them invalid.
     :param register: call ``register(name, interval_seconds, poll,
         lease_seconds=600)`` once per poller. ``poll(hub, watermark)`` fetches
         changes since ``watermark`` (``None`` the first time), applies them and

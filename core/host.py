@@ -131,13 +131,13 @@ class PluginHost:
     def actions(self, build: Callable[..., Any]) -> Registry:
         return self._fill(Registry("action"), "register_actions", build)
 
-    def pollers(self, build: Callable[..., Any]) -> Registry:
-        return self._fill(Registry("poller"), "register_pollers", build)
+    def pollers(self, build: Callable[..., Any], settings: Any = None) -> Registry:
+        return self._fill(Registry("poller"), "register_pollers", build, settings=settings)
 
-    def _fill(self, registry: Registry, hook: str, build: Callable[..., Any]) -> Registry:
+    def _fill(self, registry: Registry, hook: str, build: Callable[..., Any], **more: Any) -> Registry:
         for plugin, function, argnames in self._impls(hook):
             try:
-                self._call(function, argnames, {"register": registry.register_for(plugin, build)})
+                self._call(function, argnames, {"register": registry.register_for(plugin, build), **more})
             except PluginError:
                 raise
             except Exception as exc:

@@ -166,7 +166,7 @@ def build_hub(
         # Connecting would create an empty file; refuse before that happens.
         raise DatabaseNotReady(f"the database file {missing} does not exist: run `casehub db upgrade`")
     rules = load_rules(settings, host)  # a broken rules file fails before the database is touched
-    pollers = load_pollers(host)
+    pollers = load_pollers(host, settings)
     engine = make_engine(url, autocheckpoint=not background_checkpoints)
     if settings.casehub.auto_migrate:
         migrate.upgrade(engine)

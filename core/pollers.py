@@ -116,7 +116,7 @@ def _seconds(value: Any, what: str, name: str) -> float:
     return float(value)
 
 
-def load_pollers(host: PluginHost) -> dict[str, Poller]:
+def load_pollers(host: PluginHost, settings: Any = None) -> dict[str, Poller]:
     """Pollers registered through ``register_pollers``: ``register(name, interval_seconds, poll, lease_seconds=...)``.
 
     A bad registration (no name, a zero interval, a poll that is not callable)
@@ -131,7 +131,7 @@ def load_pollers(host: PluginHost) -> dict[str, Poller]:
         interval = _seconds(interval_seconds, "interval_seconds", name)
         return interval, poll, _seconds(lease_seconds, "lease_seconds", name)
 
-    return {r.name: Poller(r.name, r.plugin, *r.value) for r in host.pollers(build)}
+    return {r.name: Poller(r.name, r.plugin, *r.value) for r in host.pollers(build, settings)}
 
 
 def states(engine: Engine) -> dict[str, PollerState]:

@@ -139,9 +139,9 @@ def _rules(report: Report, settings: CoreSettings, host: PluginHost) -> None:
     )
 
 
-def _pollers(report: Report, host: PluginHost) -> None:
+def _pollers(report: Report, host: PluginHost, settings: CoreSettings | None) -> None:
     try:
-        pollers = load_pollers(host)
+        pollers = load_pollers(host, settings)
     except PluginError as exc:  # a plugin's register_pollers hook raised, or registered a bad poller
         report.fail("pollers", [str(exc)])
         return
@@ -193,7 +193,7 @@ def register(app: typer.Typer) -> None:
         if core is not None:  # a broken plugin section must not hide a broken database or rules file
             _database(report, file, core)
             _rules(report, core, host)
-        _pollers(report, host)
+        _pollers(report, host, settings)
         if report.failed:
             console.print(f"\n[bold red]{report.failed} problem(s) found.[/]")
             raise typer.Exit(1)

@@ -14,7 +14,16 @@ from casehub.plugins.salesforce.hooks import (  # noqa: E402
     deliver_batch,
     delivery_batch_size,
     plan_deliveries,
+    register_pollers,
     settings_model,
 )
 
-__all__ = ["cli_commands", "deliver", "deliver_batch", "delivery_batch_size", "plan_deliveries", "settings_model"]
+__all__ = [
+    "cli_commands",
+    "deliver",
+    "deliver_batch",
+    "delivery_batch_size",
+    "plan_deliveries",
+    "register_pollers",
+    "settings_model",
+]

@@ -9,7 +9,7 @@ import typer
 from casehub import hookimpl
 from casehub.model import Case, Event
 from casehub.outbox import Delivery, DeliveryResult, OutboxItem
-from casehub.plugins.salesforce import cli, push
+from casehub.plugins.salesforce import cli, pull, push
 from casehub.plugins.salesforce.client import SalesforceClient
 from casehub.plugins.salesforce.settings import SalesforceSettings
 
@@ -53,6 +53,23 @@ def deliver_batch(items: list[OutboxItem], hub: Any) -> list[DeliveryResult] | N
         error = "[salesforce] is not configured"
         return [DeliveryResult(ok=False, permanent=True, error=error) for _ in items]
     return push.deliver(items, client, hub.engine)
+
+
+POLLER = "salesforce"
+
+
+@hookimpl
+def register_pollers(register: Any, settings: Any) -> None:
+    section = settings.section(NAME) if settings is not None else None
+    if section is None:
+        return
+
+    def poll(hub: Any, watermark: str | None) -> str:
+        client = client_for(hub)
+        assert client is not None  # registered only with [salesforce]
+        return pull.poll(hub, client, watermark)
+
+    register(POLLER, section.poll_interval_seconds, poll)
 
 
 @hookimpl

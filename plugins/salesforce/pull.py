@@ -27,11 +27,12 @@ from simple_salesforce import format_soql
 from sqlalchemy import select
 
 from casehub.errors import CaseNotFound, InvalidTransition, VersionConflict
-from casehub.model import CaseChanges, CommentDraft
+from casehub.model import Case, CaseChanges, CommentDraft
 from casehub.plugins.salesforce.client import SalesforceClient
 from casehub.plugins.salesforce.mapping import pulled_changes, sf_fields_to_read
 from casehub.plugins.salesforce.push import ACTOR, DESTINATION
-from casehub.store.tables import outbox
+from casehub.store.cases import row_to_case
+from casehub.store.tables import cases, outbox
 
 __all__ = ["OVERLAP", "poll"]
 
@@ -104,9 +105,13 @@ def poll(hub: Any, client: SalesforceClient, watermark: str | None) -> str:
         comments_mark.since = _latest(client, "CaseComment") or hub.clock()
     settings = client.settings
     me = client.integration_user()
-    for record in _changed(client, "Case", sf_fields_to_read(settings), cases_mark):
-        if not first and record.get("LastModifiedById") != me and record.get(settings.external_id_field):
-            _apply_case(hub, record, settings)
+    records = _changed(client, "Case", sf_fields_to_read(settings), cases_mark)
+    field = settings.external_id_field
+    theirs = [r for r in records if r.get("LastModifiedById") != me and r.get(field)] if not first else []
+    known = _known(hub, [r[field] for r in theirs])
+    for record in theirs:
+        _apply_case(hub, record, settings, *known.get(record[field], (None, False)))
+    for record in records:
         cases_mark.saw(record)
     comment_fields = ["Id", "ParentId", "CommentBody", "IsPublished", "CreatedById", "SystemModstamp"]
     comments = _changed(client, "CaseComment", comment_fields, comments_mark)
@@ -134,26 +139,35 @@ def _casehub_ids(client: SalesforceClient, parent_ids: list[str]) -> dict[str, s
     return found
 
 
-def _pending_push(hub: Any, case_id: str) -> bool:
-    with hub.engine.connect() as conn:
-        query = select(outbox.c.id).where(
-            outbox.c.case_id == case_id,
-            outbox.c.destination == DESTINATION,
-            outbox.c.status.in_(("pending", "in_flight", "failed")),
-        )
-        return conn.execute(query.limit(1)).first() is not None
+def _known(hub: Any, case_ids: list[str]) -> dict[str, tuple[Case, bool]]:
+    """The casehub cases named, each with whether a push of it to Salesforce is still waiting; two queries per 500."""
+    found: dict[str, tuple[Case, bool]] = {}
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start : start + 500]
+        with hub.engine.connect() as conn:
+            rows = conn.execute(select(cases).where(cases.c.id.in_(chunk)))
+            loaded = [row_to_case(r) for r in rows]
+            waiting = set(
+                conn.execute(
+                    select(outbox.c.case_id).where(
+                        outbox.c.case_id.in_(chunk),
+                        outbox.c.destination == DESTINATION,
+                        outbox.c.status.in_(("pending", "in_flight", "failed")),
+                    )
+                ).scalars()
+            )
+        found |= {case.id: (case, case.id in waiting) for case in loaded}
+    return found
 
 
-def _apply_case(hub: Any, record: dict[str, Any], settings: Any) -> None:
-    case_id = record[settings.external_id_field]
+def _apply_case(hub: Any, record: dict[str, Any], settings: Any, case: Case | None, pending: bool) -> None:
+    if case is None:
+        missing = record[settings.external_id_field]
+        log.warning("Salesforce Case %s names casehub case %s, which does not exist", record["Id"], missing)
+        return
+    # Where casehub wins, a change made in casehub and not yet pushed stands.
+    keep = {n for n, m in settings.fields.items() if m.wins == "casehub"} if pending else set()
     for _ in range(3):  # a concurrent change in casehub: read again and re-apply
-        try:
-            case = hub.service.get(case_id)
-        except CaseNotFound:
-            log.warning("Salesforce Case %s names casehub case %s, which does not exist", record["Id"], case_id)
-            return
-        # Where casehub wins, a change made in casehub and not yet pushed stands.
-        keep = {n for n, m in settings.fields.items() if m.wins == "casehub"} if _pending_push(hub, case_id) else set()
         changes = pulled_changes(case, record, settings, keep=keep)
         if not changes:
             return
@@ -161,7 +175,7 @@ def _apply_case(hub: Any, record: dict[str, Any], settings: Any) -> None:
             hub.service.update(case.id, CaseChanges(version=case.version, **changes), actor=ACTOR)
             return
         except VersionConflict:
-            continue
+            case = hub.service.get(case.id)
         except InvalidTransition as exc:  # e.g. a Salesforce status the case cannot move to from where it is
             log.warning("case %s: Salesforce's status %r not applied: %s", case.number, record.get("Status"), exc)
             changes.pop("status")

@@ -15,6 +15,7 @@ comment whose answer was lost may be added twice (documented).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote_plus
 
 from simple_salesforce import format_soql
 from sqlalchemy import select
@@ -118,8 +119,7 @@ def _contacts(client: SalesforceClient, wanted: list[Case]) -> dict[str, dict[st
     if not emails:
         return {}
     found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(emails), 100):  # keeps the SOQL well under its length limit
-        chunk = emails[start : start + 100]
+    for chunk in _chunks_for_url(emails):
         query = format_soql("SELECT Id, AccountId, Email FROM Contact WHERE Email IN {}", chunk)
         for record in client.call(lambda sf, q=query: sf.query_all(q))["records"]:
             found.setdefault((record.get("Email") or "").lower(), record)
@@ -127,6 +127,20 @@ def _contacts(client: SalesforceClient, wanted: list[Case]) -> dict[str, dict[st
     if client.settings.create_contacts and missing:
         found |= _create_contacts(client, missing)
     return found
+
+
+def _chunks_for_url(values: list[str], limit: int = 12_000) -> list[list[str]]:
+    """``values`` in as few chunks as keep each query's URL under Salesforce's 16,384-byte limit."""
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for value in values:
+        cost = len(quote_plus(format_soql("{},", value)))  # as it travels: quoted, escaped, URL-encoded
+        if chunks[-1] and size + cost > limit:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(value)
+        size += cost
+    return chunks
 
 
 def _create_contacts(client: SalesforceClient, senders: list[Case]) -> dict[str, dict[str, Any]]:
@@ -187,7 +201,7 @@ def upsert_cases(client: SalesforceClient, wanted: list[tuple[Case, Any]]) -> li
     """
     settings = client.settings
     new = [case for case, fields in wanted if fields == ALL and linked_id(case) is None]
-    contacts = _contacts(client, new) if new else {}
+    contacts = _contacts(client, new) if new and settings.match_contacts else {}
     records = []
     for case, fields in wanted:
         record = record_for(case, settings, fields)

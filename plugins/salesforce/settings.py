@@ -95,6 +95,9 @@ class SalesforceSettings(BaseModel):
         description="Sforce-Auto-Assign on pushed cases: false keeps casehub's assignment; "
         "true lets the org's default assignment rule assign them.",
     )
+    match_contacts: bool = Field(
+        True, description="Link a new case to the Contact (and Account) with the sender's email: one query per 200 cases."
+    )
     create_contacts: bool = Field(False, description="Create a Contact for a sender Salesforce does not know.")
     status_map: dict[Status, str] = Field(default_factory=_default_status, description="casehub status → Case.Status.")
     priority_map: dict[Priority, str] = Field(
@@ -138,6 +141,8 @@ class SalesforceSettings(BaseModel):
                 "(JWT bearer); or consumer_key + consumer_secret (client credentials); put secrets in "
                 "CASEHUB_SALESFORCE__<KEY> environment variables"
             )
+        if self.create_contacts and not self.match_contacts:
+            raise ValueError("create_contacts needs match_contacts: without looking a sender up, every case would add a Contact")
         if self.private_key_file is not None and self.username is None:
             raise ValueError("private_key_file (JWT bearer flow) needs username: the user the token is for")
         return self

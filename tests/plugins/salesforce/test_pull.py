@@ -11,6 +11,7 @@ from casehub.hub import Hub
 from casehub.model import CaseChanges, CaseDraft, CommentDraft
 from casehub.plugins.salesforce import pull
 from casehub.plugins.salesforce.hooks import client_for
+from casehub.pollers import run_poller, states
 from casehub.testing import outbox_rows, settle_outbox
 
 HubFactory = Callable[..., Hub]
@@ -151,3 +152,20 @@ def test_where_casehub_wins_an_unpushed_casehub_change_stands(sf_hub: HubFactory
     custom = hub.service.get(case.id).custom_fields
     assert custom["product"] == "Lamp 4000"  # casehub's change stands and will be pushed
     assert custom["model"] == "B"  # Salesforce wins this one
+
+
+def test_the_poller_runs_at_the_configured_interval_and_keeps_its_watermark(
+    sf_hub: HubFactory, sf_fake: SalesforceFake
+) -> None:
+    hub = sf_hub(poll_interval_seconds=30)
+    case_id, record_id = synced_case(hub, sf_fake)
+    poller = hub.pollers["salesforce"]
+    assert poller.interval_seconds == 30
+
+    first = run_poller(hub, poller, force=True)
+    sf_fake.agent_edit("Case", record_id, Priority="Low")
+    second = run_poller(hub, poller, force=True)
+
+    assert first is not None and first.ok and second is not None and second.ok, (first, second)
+    assert hub.service.get(case_id).priority == "low"
+    assert states(hub.engine)["salesforce"].watermark == second.watermark

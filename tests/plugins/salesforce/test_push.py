@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from casehub.fakes.salesforce import SalesforceFake
 from casehub.hub import Hub
@@ -180,3 +181,23 @@ def test_many_cases_go_in_collections_of_200(sf_hub: HubFactory, sf_fake: Salesf
     assert len(sf_fake.records("Case")) == 250
     upserts = [r for r in sf_fake.requests if "composite/sobjects/Case" in r.path]
     assert sorted(len(r.body["records"]) for r in upserts) == [50, 200]
+
+
+def test_contact_lookups_for_a_whole_collection_stay_within_salesforces_url_limit(
+    sf_hub: HubFactory, sf_fake: SalesforceFake
+) -> None:
+    hub = sf_hub(deliveries=False, outbox_settings={"claim_batch": 200})
+    long_local = "a.very.long.name.with.many.dots.and.quotes'" + "x" * 20
+    for n in range(200):
+        hub.service.create(draft(f"case {n}", email=f"{long_local}{n}@example.com"), actor="test")
+    sf_fake.insert("Contact", LastName="Known", Email=f"{long_local}7@example.com")
+    sf_fake.clear_requests()
+
+    hub.start_deliveries()
+
+    settle(hub, 200)
+    lookups = [r for r in sf_fake.requests if "FROM Contact" in str(r.query)]
+    sizes = [len(r.path) + len(urlencode(r.query, doseq=True)) for r in lookups]
+    assert 1 < len(lookups) < 5 and max(sizes) < 16_384, sizes
+    linked = [r for r in sf_fake.records("Case") if r["ContactId"]]
+    assert [r["Subject"] for r in linked] == ["case 7"]
