@@ -12,6 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from casehub import usage
 from casehub.delivery import queue
 from casehub.outbox import OutboxStatus as S
 
@@ -66,6 +67,40 @@ class _OutboxCollector(Collector):
         )
 
 
+class _UsageCollector(Collector):
+    """Vendors' API allowances as their last responses reported them (see :mod:`casehub.usage`)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        used, limit = self._families()
+        try:
+            rows = usage.read(self.hub.engine)
+        except Exception as exc:
+            log.warning("vendor usage not available for /metrics: %s", str(exc).splitlines()[0][:200])
+            return
+        for row in rows:
+            used.add_metric([row.vendor], row.used)
+            limit.add_metric([row.vendor], row.limit)
+        yield used
+        yield limit
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "casehub_vendor_api_requests_used", "API requests used in the vendor's current period", labels=["vendor"]
+            ),
+            GaugeMetricFamily(
+                "casehub_vendor_api_requests_limit", "API requests allowed in the vendor's period", labels=["vendor"]
+            ),
+        )
+
+
 class Metrics:
     def __init__(self, hub: Hub) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -82,6 +117,7 @@ class Metrics:
         )
         self.cases_created = Counter("casehub_cases_created", "Cases created through the API", registry=self.registry)
         self.registry.register(_OutboxCollector(hub))
+        self.registry.register(_UsageCollector(hub))
 
 
 class RequestMetrics:

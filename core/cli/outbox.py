@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from casehub import usage
 from casehub.cli.errors import friendly
 from casehub.cli.render import age
 from casehub.cli.state import actor, console, open_hub, print_json
@@ -29,25 +30,37 @@ def stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with open_hub(ctx) as hub:
         with hub.engine.connect() as conn:
             rows = queue.stats(conn)
+        allowances = {u.vendor: u for u in usage.read(hub.engine)}
         now = hub.clock()
     if as_json:
         print_json(
             [
                 {**r, "oldest": r["oldest"].isoformat() if r["oldest"] else None,
-                 "oldest_age_seconds": round((now - r["oldest"]).total_seconds(), 3) if r["oldest"] else None}
+                 "oldest_age_seconds": round((now - r["oldest"]).total_seconds(), 3) if r["oldest"] else None,
+                 "api_usage": _usage_json(allowances.get(r["destination"]))}
                 for r in rows
             ]
         )
         return
     if not rows:
         console.print("The outbox is empty: everything was delivered.")
-        return
-    table = Table("destination", *STATUSES, "oldest waiting")
-    for r in rows:
-        dead = Text(str(r[OutboxStatus.DEAD]), style="bold red" if r[OutboxStatus.DEAD] else "")
-        failed = Text(str(r[OutboxStatus.FAILED]), style="yellow" if r[OutboxStatus.FAILED] else "")
-        table.add_row(r["destination"], str(r["pending"]), str(r["in_flight"]), failed, dead, age(r["oldest"], now))
-    console.print(table)
+    else:
+        table = Table("destination", *STATUSES, "oldest waiting")
+        for r in rows:
+            dead = Text(str(r[OutboxStatus.DEAD]), style="bold red" if r[OutboxStatus.DEAD] else "")
+            failed = Text(str(r[OutboxStatus.FAILED]), style="yellow" if r[OutboxStatus.FAILED] else "")
+            table.add_row(r["destination"], str(r["pending"]), str(r["in_flight"]), failed, dead, age(r["oldest"], now))
+        console.print(table)
+    for u in allowances.values():
+        style = "bold red" if u.percent >= 90 else "yellow" if u.percent >= 75 else ""
+        line = Text(f"{u.vendor} API requests: {u.used:,} of {u.limit:,} ({u.percent:.0f}%), ", style=style)
+        console.print(line + Text(f"reported {age(u.reported_at, now)} ago"))
+
+
+def _usage_json(found: usage.VendorUsage | None) -> dict[str, object] | None:
+    if found is None:
+        return None
+    return {"used": found.used, "limit": found.limit, "reported_at": found.reported_at.isoformat()}
 
 
 @friendly

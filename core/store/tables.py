@@ -221,3 +221,14 @@ pollers = Table(
     Column("lease_until", UTCDateTime),
     Column("owner", String(255)),
 )
+
+# What each vendor last said about its API allowance (Salesforce's Sforce-Limit-Info), for /metrics and
+# `casehub outbox stats`: the worker process that learns it is not the one that is asked.
+vendor_usage = Table(
+    "vendor_usage",
+    metadata,
+    Column("vendor", String(64), primary_key=True),
+    Column("used", BigInteger, nullable=False),
+    Column("limit", BigInteger, nullable=False),
+    Column("reported_at", UTCDateTime, nullable=False),
+)

@@ -13,6 +13,7 @@ sync can slow down before the org's daily limit stops every integration.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from casehub.plugins.salesforce.settings import SalesforceSettings
 __all__ = ["LoginFailed", "SalesforceClient", "Usage"]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class LoginFailed(Exception):
@@ -73,9 +75,15 @@ class _Session(requests.Session):
 
 
 class SalesforceClient:
-    def __init__(self, settings: SalesforceSettings) -> None:
+    """``on_usage(used, limit)`` hears the org's API usage, at most every ``USAGE_EVERY`` seconds."""
+
+    USAGE_EVERY = 10.0
+
+    def __init__(self, settings: SalesforceSettings, on_usage: Callable[[int, int], None] | None = None) -> None:
         self.settings = settings
         self.usage = Usage()
+        self._on_usage = on_usage
+        self._usage_told = 0.0
         self.session = _Session(settings.timeout_seconds, settings.ca_bundle)
         self.user_id: str | None = None  # the integration user, whose edits are casehub's own
         self.logins = 0
@@ -109,6 +117,16 @@ class SalesforceClient:
             usage = sf.api_usage.get("api-usage")
             if usage is not None:
                 self.usage.used, self.usage.limit = usage.used, usage.total
+                self._tell(usage.used, usage.total)
+
+    def _tell(self, used: int, limit: int) -> None:
+        if self._on_usage is None or time.monotonic() - self._usage_told < self.USAGE_EVERY:
+            return
+        self._usage_told = time.monotonic()
+        try:
+            self._on_usage(used, limit)
+        except Exception:  # a figure for the operator must never fail a delivery
+            log.warning("could not store Salesforce API usage", exc_info=True)
 
     def _handle(self, renew: Salesforce | None = None) -> Salesforce:
         with self._lock:

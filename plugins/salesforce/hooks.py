@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from casehub import hookimpl
+from casehub import hookimpl, usage
 from casehub.model import Case, Event
 from casehub.outbox import Delivery, DeliveryResult, OutboxItem
 from casehub.plugins.salesforce import cli, pull, push
@@ -23,7 +23,10 @@ def client_for(hub: Any) -> SalesforceClient | None:
         return None
     client = hub.extras.get(NAME)
     if client is None:
-        client = hub.extras[NAME] = SalesforceClient(settings)
+        def told(used: int, limit: int) -> None:
+            usage.report(hub.engine, NAME, used, limit, hub.clock())
+
+        client = hub.extras[NAME] = SalesforceClient(settings, on_usage=told)
     return client
 
 

@@ -108,6 +108,9 @@ def test_push_all_back_fills_and_links_every_case_once(run: Run, hub: Hub, sf_fa
     assert all(hub.service.get(c.id).external_links[0].system == "salesforce" for c in made)
     upserts = [r for r in sf_fake.requests if r.method == "PATCH" and "composite" in r.path]
     assert [len(r.body["records"]) for r in upserts] == [5, 2]
+    code, text = run("outbox", "stats")
+    used, limit = sf_fake.api_usage
+    assert code == 0 and f"salesforce API requests: {used:,} of {limit:,}" in text, text
 
 
 def test_push_needs_all_and_a_real_case_number(run: Run) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
+from casehub import usage
 from casehub.fakes.salesforce import SalesforceFake
 from casehub.hub import Hub
 from casehub.model import CaseChanges, CaseDraft, CommentDraft
@@ -201,3 +203,21 @@ def test_contact_lookups_for_a_whole_collection_stay_within_salesforces_url_limi
     assert 1 < len(lookups) < 5 and max(sizes) < 16_384, sizes
     linked = [r for r in sf_fake.records("Case") if r["ContactId"]]
     assert [r["Subject"] for r in linked] == ["case 7"]
+
+
+def test_the_orgs_api_usage_is_on_metrics_and_in_outbox_stats(
+    sf_hub: HubFactory, sf_fake: SalesforceFake, serve: Callable[..., Any]
+) -> None:
+    sf_fake.set_api_limit(1000, used=700)
+    hub = sf_hub()
+    hub.service.create(draft(), actor="test")
+    settle(hub)
+
+    with serve(hub) as client:
+        metrics = client.get("/metrics").text
+    [allowance] = usage.read(hub.engine)
+
+    used = sf_fake.api_usage[0]
+    assert (allowance.vendor, allowance.limit) == ("salesforce", 1000) and 700 < allowance.used <= used
+    assert f'casehub_vendor_api_requests_used{{vendor="salesforce"}} {float(allowance.used)}' in metrics
+    assert 'casehub_vendor_api_requests_limit{vendor="salesforce"} 1000.0' in metrics
