@@ -28,6 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/deliveries.py
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/rules_eval.py
+	$(BIN)/python bench/form_posts.py
+	$(BIN)/python bench/salesforce_sync.py
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
