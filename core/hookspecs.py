@@ -289,6 +289,21 @@ def register_pollers(register: Callable[..., None], settings: CoreSettings | Non
 
 
 @hookspec
+def check_vendor(settings: CoreSettings) -> list[tuple[bool, str]] | None:
+    """Reach the vendor the way the plugin will, and say what works: ``casehub check`` prints it.
+
+    :param settings: the validated settings; ``settings.section("<plugin>")``
+        is the plugin's own (``None`` if the file has none: return ``None``).
+    :returns: ``(ok, message)`` lines (log in, permissions, the fields and
+        values a mapping needs), or ``None`` when there is nothing to check.
+
+    Read only: never write to the vendor. Any ``ok=False`` line makes the
+    check fail (exit code 1). If it raises, the check fails naming the plugin
+    and the error; the other plugins are still checked.
+    """
+
+
+@hookspec
 def cli_commands(app: typer.Typer) -> None:
     """Add commands to ``casehub`` (for example ``casehub salesforce import``).
 
@@ -301,6 +316,7 @@ def cli_commands(app: typer.Typer) -> None:
 
 __all__ = [
     "PROJECT",
+    "check_vendor",
     "cli_commands",
     "deliver",
     "event_committed",

@@ -108,6 +108,19 @@ class PluginHost:
 
     # -- configuration ---------------------------------------------------------
 
+    def vendor_checks(self, settings: Any) -> list[tuple[str, list[tuple[bool, str]] | Exception]]:
+        """Each plugin's ``check_vendor`` lines, or the exception it raised (a check reports, never stops)."""
+        found: list[tuple[str, list[tuple[bool, str]] | Exception]] = []
+        for plugin, function, argnames in self._impls("check_vendor"):
+            try:
+                lines = self._call(function, argnames, {"settings": settings})
+            except Exception as exc:
+                found.append((plugin, exc))
+                continue
+            if lines:
+                found.append((plugin, list(lines)))
+        return found
+
     def settings_models(self) -> dict[str, type[BaseModel]]:
         """Section name (the plugin's name) -> its settings model."""
         return {plugin: model for plugin, model in self._each_strict("settings_model") if model is not None}

@@ -40,6 +40,10 @@ Fixtures:
     every outbox row of ``hub`` (at least ``count`` of them) is done or dead,
     and returns the rows as dicts; for tests of a plugin's deliveries with
     ``make_hub(deliveries=True)``.
+``SalesforceFake``
+    Not a fixture: ``casehub.testing.SalesforceFake`` is
+    :class:`casehub.fakes.salesforce.SalesforceFake`, a Salesforce org over
+    TLS on 127.0.0.1 (needs ``casehub[salesforce]``); see the Salesforce docs.
 ``database_url``
     The URL ``hub`` uses. Tests that request ``any_database_url`` run once on
     SQLite and once on PostgreSQL (a fresh schema per test) when
@@ -92,6 +96,15 @@ class Clock:
         self.now += timedelta(**delta)
         return self.now
 PG_ENV = "CASEHUB_TEST_DATABASE_URL"
+
+
+def __getattr__(name: str) -> Any:
+    # The fake org needs the salesforce extra (trustme); plugin authors without it still get the fixtures.
+    if name == "SalesforceFake":
+        from casehub.fakes.salesforce import SalesforceFake
+
+        return SalesforceFake
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def outbox_rows(hub: Hub) -> list[dict[str, Any]]:

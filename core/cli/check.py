@@ -150,6 +150,15 @@ def _pollers(report: Report, host: PluginHost, settings: CoreSettings | None) ->
         report.ok(f"pollers: {listed}")
 
 
+def _vendors(report: Report, host: PluginHost, settings: CoreSettings) -> None:
+    for plugin, lines in host.vendor_checks(settings):
+        if isinstance(lines, Exception):
+            report.fail(f"plugin {plugin}: its vendor check failed: {type(lines).__name__}: {lines}")
+            continue
+        for ok, message in lines:
+            (report.ok if ok else report.fail)(message)
+
+
 def _settings(report: Report, file: ConfigFile, host: PluginHost) -> CoreSettings | None:
     try:
         settings = load_settings(file, host.settings_models(), host.infos)
@@ -172,8 +181,11 @@ def _core_only(file: ConfigFile) -> CoreSettings | None:
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def check(ctx: typer.Context) -> None:
-        """Validate the config and rules, load the plugins, and reach the database. Writes nothing."""
+    def check(
+        ctx: typer.Context,
+        offline: bool = typer.Option(False, "--offline", help="Do not reach the vendors (Salesforce, Jira, Slack)."),
+    ) -> None:
+        """Validate the config and rules, load the plugins, reach the database and the vendors. Writes nothing."""
         state: State = ctx.ensure_object(State)
         report = Report()
         try:
@@ -194,6 +206,8 @@ def register(app: typer.Typer) -> None:
             _database(report, file, core)
             _rules(report, core, host)
         _pollers(report, host, settings)
+        if settings is not None and not offline:
+            _vendors(report, host, settings)
         if report.failed:
             console.print(f"\n[bold red]{report.failed} problem(s) found.[/]")
             raise typer.Exit(1)

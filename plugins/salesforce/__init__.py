@@ -9,6 +9,7 @@ from casehub import require
 require("simple_salesforce", install="casehub[salesforce]")
 
 from casehub.plugins.salesforce.hooks import (  # noqa: E402
+    check_vendor,
     cli_commands,
     deliver,
     deliver_batch,
@@ -19,6 +20,7 @@ from casehub.plugins.salesforce.hooks import (  # noqa: E402
 )
 
 __all__ = [
+    "check_vendor",
     "cli_commands",
     "deliver",
     "deliver_batch",

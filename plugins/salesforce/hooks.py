@@ -9,7 +9,7 @@ import typer
 from casehub import hookimpl, usage
 from casehub.model import Case, Event
 from casehub.outbox import Delivery, DeliveryResult, OutboxItem
-from casehub.plugins.salesforce import cli, pull, push
+from casehub.plugins.salesforce import check, cli, pull, push
 from casehub.plugins.salesforce.client import SalesforceClient
 from casehub.plugins.salesforce.settings import SalesforceSettings
 
@@ -73,6 +73,12 @@ def register_pollers(register: Any, settings: Any) -> None:
         return pull.poll(hub, client, watermark)
 
     register(POLLER, section.poll_interval_seconds, poll)
+
+
+@hookimpl
+def check_vendor(settings: Any) -> list[tuple[bool, str]] | None:
+    section = settings.section(NAME)
+    return check.check(section) if section is not None else None
 
 
 @hookimpl

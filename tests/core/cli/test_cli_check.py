@@ -161,3 +161,36 @@ def test_every_problem_is_reported_in_one_run(run: Run, workdir: Path) -> None:
     assert "casehub.toml:1: [slack] token: Field required" in result.text
     assert "casehub.toml:2: [slack] chanels: unknown key" in result.text
     assert "rules.yaml: [rules] file: not found" in result.text
+
+
+REACHABLE = """from casehub import hookimpl
+
+@hookimpl
+def check_vendor(settings):
+    return [(True, "reachable: answers"), (False, "reachable: field Foo__c does not exist")]
+"""
+EXPLODING = """from casehub import hookimpl
+
+@hookimpl
+def check_vendor(settings):
+    raise TimeoutError("no answer in 10 s")
+"""
+SILENT = """from casehub import hookimpl
+
+@hookimpl
+def check_vendor(settings):
+    return None  # not configured
+"""
+
+
+def test_each_plugin_checks_its_vendor_and_a_failing_check_names_the_plugin(
+    run: Run, install_plugins: Callable[[dict[str, str]], None]
+) -> None:
+    install_plugins({"reachable": REACHABLE, "exploding": EXPLODING, "silent": SILENT})
+
+    result = run("check")
+
+    assert result.code == 1
+    assert "✓ reachable: answers" in result.text and "✗ reachable: field Foo__c does not exist" in result.text
+    assert "✗ plugin exploding: its vendor check failed: TimeoutError: no answer in 10 s" in result.text
+    assert "2 problem(s) found." in result.text

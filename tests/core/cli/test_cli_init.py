@@ -72,7 +72,7 @@ def test_the_commented_plugin_sections_are_valid_once_uncommented(run: Run, work
         "CASEHUB_SLACK__TOKEN": "xoxb-Secret-Token-3",
     }
 
-    checked = run("check", env=secrets)
+    checked = run("check", "--offline", env=secrets)  # the example org does not exist
 
     assert checked.code == 0, checked.text
     assert not any(secret in checked.text for secret in secrets.values())

@@ -125,3 +125,17 @@ def test_a_refused_login_is_one_clear_line(run: Run, monkeypatch: pytest.MonkeyP
     code, text = run("salesforce", "import")
     assert code == 1
     assert "expired" in text and "stale-token" not in text
+
+
+def test_casehub_check_logs_in_and_compares_the_field_map_with_the_org(
+    run: Run, desk: Path, sf_fake: SalesforceFake
+) -> None:
+    good, text = run("check")
+    assert good == 0, text
+    assert "salesforce: logged in to" in text and "Case has every mapped field and value" in text
+
+    with (desk / "casehub.toml").open("a") as config:
+        config.write('fields = { "custom.product" = { field = "Product__c" } }\n')
+    bad, text = run("check")
+    assert bad == 1 and "Case.Product__c (fields.custom.product) does not exist" in text
+    assert sf_fake.token not in text
