@@ -283,6 +283,7 @@ class SalesforceFake:
         self._api_limit, self._api_used = api_limit, 0
         self._failures: deque[_Failure] = deque()
         self._cursors: dict[str, list[dict[str, Any]]] = {}
+        self._index: dict[tuple[str, str], dict[str, set[str]]] = {}  # (object, field) -> value -> record ids
 
         self.api_username = "integration@casehub.test"
         self.agent_username = "agent@casehub.test"
@@ -807,7 +808,11 @@ class SalesforceFake:
         if value is None:
             return []
         want = value.casefold()
-        return [row for row in self._rows[key].values() if not row["IsDeleted"]
+        index = self._index.get((key, field_name.lower()))
+        # Unique and external-id fields are indexed (an org of 100,000 cases must not make each upsert a scan);
+        # an index entry may be stale (the value changed since), so every candidate is checked again.
+        rows = [self._rows[key][i] for i in index.get(want, ())] if index is not None else self._rows[key].values()
+        return [row for row in rows if not row["IsDeleted"]
                 and isinstance(row.get(field_name), str) and row[field_name].casefold() == want]  # fmt: skip
 
     def _values(self, t: SObjectType, body: dict[str, Any], creating: bool) -> dict[str, Any]:
@@ -951,6 +956,9 @@ class SalesforceFake:
             self._type_of[row["Id"]] = key
         row.update(LastModifiedDate=now, LastModifiedById=user, SystemModstamp=now)
         self._rows[key][row["Id"]] = row
+        for f in t.fields.values():
+            if (f.unique or f.external_id) and isinstance(row.get(f.name), str):
+                self._index.setdefault((key, f.name.lower()), {}).setdefault(row[f.name].casefold(), set()).add(row["Id"])
 
     def _delete(self, t: SObjectType, row: dict[str, Any]) -> None:
         row.update(IsDeleted=True, SystemModstamp=self._now())  # to the recycle bin: queryAll still sees it
