@@ -66,6 +66,9 @@ class DeliveryResult:
 
     A failure is retried with backoff unless ``permanent`` (the vendor refused
     the data itself); ``retry_after`` overrides the backoff with the vendor's wish.
+    ``deferred`` (with ``retry_after``): not tried at all — the executor chose
+    to wait (a vendor's API allowance nearly used up, say); it does not count
+    as an attempt and writes nothing on the case's timeline.
     """
 
     ok: bool = True
@@ -74,6 +77,7 @@ class DeliveryResult:
     error: str | None = None
     retry_after: float | None = None
     permanent: bool = False
+    deferred: bool = False
 
 
 _INSERT = insert(outbox)

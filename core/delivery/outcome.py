@@ -47,6 +47,7 @@ class Outcome:
     retry_after: float | None = None
     remote_id: str | None = None
     remote_url: str | None = None
+    deferred: bool = False
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -85,7 +86,8 @@ def from_result(result: DeliveryResult | None, destination: str) -> Outcome:
         return Outcome(False, f"no installed and enabled plugin delivers to {destination!r}")
     if result.ok:
         return Outcome(True, remote_id=result.remote_id, remote_url=result.remote_url)
-    return Outcome(False, _short(result.error or "the executor reported a failure"), result.permanent, result.retry_after)
+    error = _short(result.error or "the executor reported a failure")
+    return Outcome(False, error, result.permanent, result.retry_after, deferred=result.deferred)
 
 
 def _response_of(exc: BaseException) -> Any:

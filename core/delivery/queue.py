@@ -136,6 +136,9 @@ def release(conn: Connection, worker: str, ids: Sequence[int], *, now: datetime)
         notify(conn)
 
 
+DEFERRED = "deferred"  # a Finished status only: back to pending, the attempt not counted, no event
+
+
 @dataclass(frozen=True)
 class Finished:
     """One attempt's end as the worker decided it: ``status`` is done, failed (retry at ``retry_at``) or dead."""
@@ -195,7 +198,24 @@ def finish(conn: Connection, worker: str, finished: Sequence[Finished], *, now: 
             .returning(outbox.c.id)
         )
         owned_ids.update(conn.execute(done).scalars())
-    failed = [f for f in finished if f.status != S.DONE]
+    deferred = [f for f in finished if f.status == DEFERRED]
+    if deferred:
+        put_back = (
+            update(outbox)
+            .where(outbox.c.id == bindparam("_id"), mine)
+            .values(
+                status=S.PENDING,
+                attempts=outbox.c.attempts - 1,
+                last_error=bindparam("_error"),
+                next_attempt_at=bindparam("_next"),
+                lease_until=None,
+                leased_by=None,
+                updated_at=now,
+            )
+        )
+        params = [{"_id": f.item.id, "_error": f.error, "_next": f.retry_at or now} for f in deferred]
+        conn.execute(put_back, params)
+    failed = [f for f in finished if f.status not in (S.DONE, DEFERRED)]
     if failed:
         owned_ids.update(
             conn.execute(

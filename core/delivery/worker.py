@@ -291,6 +291,9 @@ class Worker:
     def _decide(self, item: OutboxItem, outcome: Outcome, policy: Policy, now: datetime) -> q.Finished:
         if outcome.ok:
             return q.Finished(item, OutboxStatus.DONE, remote_id=outcome.remote_id, remote_url=outcome.remote_url)
+        if outcome.deferred:  # not an attempt: the executor chose to wait
+            retry_at = now + timedelta(seconds=outcome.retry_after or policy.backoff_base)
+            return q.Finished(item, q.DEFERRED, error=outcome.error, retry_at=retry_at)
         if outcome.permanent or item.attempts >= policy.max_attempts:
             reason = outcome.error if outcome.permanent else f"{outcome.error} (gave up after {item.attempts} attempts)"
             return q.Finished(item, OutboxStatus.DEAD, error=reason)

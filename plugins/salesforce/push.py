@@ -98,7 +98,7 @@ def _slowed(client: SalesforceClient, items: list[OutboxItem], current: dict[str
     )
     urgent = (Priority.HIGH, Priority.URGENT)
     return {
-        i.id: DeliveryResult(ok=False, error=error, retry_after=float(settings.slowed_delay_seconds))
+        i.id: DeliveryResult(ok=False, error=error, retry_after=float(settings.slowed_delay_seconds), deferred=True)
         for i in items
         if i.case_id in current and current[i.case_id].priority not in urgent
     }

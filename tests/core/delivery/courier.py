@@ -57,7 +57,10 @@ class Courier:
             return None
         response = self.client.post(f"{self.settings.url}/{item.destination}", json=self._body(item))
         response.raise_for_status()
-        remote = response.json()["id"]
+        answer = response.json()
+        if "wait" in answer:  # the vendor's own "not now" (an allowance used up): not an attempt
+            return DeliveryResult(ok=False, deferred=True, retry_after=answer["wait"], error=answer["why"])
+        remote = answer["id"]
         return DeliveryResult(remote_id=remote, remote_url=f"{self.settings.url}/records/{remote}")
 
     @hookimpl

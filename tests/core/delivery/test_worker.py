@@ -90,6 +90,20 @@ def test_server_errors_are_retried_and_retry_after_is_obeyed(courier_hub: HubFac
     assert "retry_at" in attempts[0].data
 
 
+def test_a_deferral_waits_without_counting_an_attempt_or_writing_the_timeline(courier_hub: HubFactory, sink: Sink) -> None:
+    sink.script("/crm", Reply(200, {"wait": 0.5, "why": "allowance nearly used"}), Reply(200, {"wait": 0.5, "why": "still"}))
+    hub = courier_hub(outbox={"max_attempts": 1})  # a deferral counted as an attempt would make it dead
+    case = hub.service.create(CaseDraft(subject="not now"), actor="test")
+
+    first, second, third = sink.wait_for(3, path="/crm")
+    [row] = settle(hub, all_final)
+    assert row["status"] == "done" and row["attempts"] == 1
+    assert second.at - first.at >= 0.45 and third.at - second.at >= 0.45
+    assert [r.body["attempt"] for r in (first, second, third)] == [1, 1, 1]
+    timeline = [e.type for e in hub.service.events(case.id)]
+    assert timeline == ["case.created", "delivery.succeeded", "case.linked"]
+
+
 def test_a_refusal_goes_to_the_dead_letters_at_once_with_the_vendors_message(
     courier_hub: HubFactory, sink: Sink
 ) -> None:
