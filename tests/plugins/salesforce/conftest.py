@@ -39,12 +39,16 @@ def sf_fake(monkeypatch: pytest.MonkeyPatch, org_clock: OrgClock) -> Iterator[Sa
 def sf_hub(make_hub: Callable[..., Hub], any_database_url: str, sf_fake: SalesforceFake) -> Callable[..., Hub]:
     """A hub syncing with the fake org, its outbox worker running; settings override the defaults."""
 
-    def make(deliveries: bool = True, outbox_settings: dict[str, Any] | None = None, **settings: Any) -> Hub:
+    def make(
+        deliveries: bool = True, outbox_settings: dict[str, Any] | None = None, rules_file: str | None = None, **settings: Any
+    ) -> Hub:
         section = {"instance_url": sf_fake.url, "access_token": sf_fake.token, "ca_bundle": sf_fake.ca_path, **settings}
-        config = {
+        config: dict[str, Any] = {
             "salesforce": section,
             "outbox": {"poll_interval": 0.05, "backoff_base": 0.05, "backoff_cap": 0.2, **(outbox_settings or {})},
         }
+        if rules_file:
+            config["rules"] = {"file": rules_file}
         return make_hub(config, plugins={"salesforce": salesforce}, database_url=any_database_url, deliveries=deliveries)
 
     return make

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from casehub.fakes.salesforce import SalesforceFake
 from casehub.hub import Hub
@@ -169,3 +170,26 @@ def test_the_poller_runs_at_the_configured_interval_and_keeps_its_watermark(
     assert first is not None and first.ok and second is not None and second.ok, (first, second)
     assert hub.service.get(case_id).priority == "low"
     assert states(hub.engine)["salesforce"].watermark == second.watermark
+
+
+def test_a_change_pulled_from_salesforce_sets_off_the_rules_and_their_work_is_pushed(
+    sf_hub: HubFactory, sf_fake: SalesforceFake, tmp_path: Path
+) -> None:
+    (tmp_path / "rules.yaml").write_text(
+        "triggers:\n"
+        "  - name: escalated in salesforce\n"
+        "    on: [case.updated]\n"
+        "    all: [{field: event.actor, eq: salesforce}, {field: is_escalated, eq: true}]\n"
+        "    actions: [{add_tag: escalated-by-agent}, {set_priority: urgent}]\n"
+    )
+    hub = sf_hub(rules_file=str(tmp_path / "rules.yaml"))
+    case_id, record_id = synced_case(hub, sf_fake)
+    mark = poll(hub, None)
+
+    sf_fake.agent_edit("Case", record_id, IsEscalated=True)
+    poll(hub, mark)
+    settle_outbox(hub)
+
+    case = hub.service.get(case_id)
+    assert "escalated-by-agent" in case.tags and case.priority == "urgent"
+    assert sf_fake.get("Case", record_id)["Priority"] == "High"  # the rule's change went back; urgent → High

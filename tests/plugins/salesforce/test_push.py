@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from casehub import usage
 from casehub.fakes.salesforce import SalesforceFake
@@ -226,3 +230,36 @@ def test_the_orgs_api_usage_is_on_metrics_and_in_outbox_stats(
     assert (allowance.vendor, allowance.limit) == ("salesforce", 1000) and 700 < allowance.used <= used
     assert f'casehub_vendor_api_requests_used{{vendor="salesforce"}} {float(allowance.used)}' in metrics
     assert 'casehub_vendor_api_requests_limit{vendor="salesforce"} 1000.0' in metrics
+
+
+def test_the_jwt_bearer_flow_logs_in_with_the_connected_apps_key(
+    sf_hub: HubFactory, sf_fake: SalesforceFake, tmp_path: Path
+) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    (tmp_path / "server.key").write_bytes(pem)
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    sf_fake.register_jwt_key("casehub-app", public)
+    hub = sf_hub(access_token=None, consumer_key="casehub-app", username=sf_fake.api_username,
+                 private_key_file=str(tmp_path / "server.key"))  # fmt: skip
+
+    hub.service.create(draft(), actor="test")
+
+    [row] = settle(hub)
+    assert row["status"] == "done", row["last_error"]
+    [login] = [r for r in sf_fake.requests if r.path == "/services/oauth2/token"]
+    assert login.body["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+def test_the_username_password_flow_appends_the_security_token(sf_hub: HubFactory, sf_fake: SalesforceFake) -> None:
+    sf_fake.add_user("ops@example.com", "pa55word", "TOKEN123")
+    sf_fake.add_client("casehub-app", "app-secret")
+    hub = sf_hub(access_token=None, consumer_key="casehub-app", consumer_secret="app-secret",
+                 username="ops@example.com", password="pa55word", security_token="TOKEN123")  # fmt: skip
+
+    hub.service.create(draft(), actor="test")
+
+    [row] = settle(hub)
+    assert row["status"] == "done", row["last_error"]
+    [login] = [r for r in sf_fake.requests if r.path == "/services/oauth2/token"]
+    assert login.body["grant_type"] == "password" and login.body["password"] == "pa55wordTOKEN123"
