@@ -14,7 +14,7 @@ intake, events, delivery, polling, CLI.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -236,6 +236,23 @@ def delivery_batch_size(destination: str) -> int | None:
 
 
 @hookspec(firstresult=True)
+def delivery_defaults(destination: str) -> dict[str, Any] | None:
+    """Say what limits a vendor needs, so users do not have to know them.
+
+    :param destination: a destination name (a plugin's name).
+    :returns: keys of ``[outbox.destinations.<name>]`` (``rate``, ``burst``,
+        ``per_key``, ``max_concurrency``, ``max_attempts``, ``backoff_base``,
+        ``backoff_cap``, ``batch_size``) if this plugin owns ``destination``,
+        else ``None``. Slack: ``{"rate": 1, "per_key": True}`` — one message
+        per second per channel.
+
+    Asked once per destination per worker; the config overrides any key. If
+    it raises, or returns a key that does not exist, the worker logs it and
+    uses the config alone.
+    """
+
+
+@hookspec(firstresult=True)
 def deliver_batch(items: list[OutboxItem], hub: Hub) -> list[DeliveryResult] | None:
     """Perform several deliveries to one destination in one vendor request.
 
@@ -319,6 +336,7 @@ __all__ = [
     "check_vendor",
     "cli_commands",
     "deliver",
+    "delivery_defaults",
     "event_committed",
     "hookimpl",
     "hookspec",

@@ -195,6 +195,10 @@ class PluginHost:
         result: DeliveryResult | None = self.pm.hook.deliver(item=item, hub=hub)
         return result
 
+    def delivery_defaults(self, destination: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.pm.hook.delivery_defaults(destination=destination)
+        return found
+
     def deliver_batch(self, items: list[OutboxItem], hub: Hub) -> list[DeliveryResult] | None:
         results: list[DeliveryResult] | None = self.pm.hook.deliver_batch(items=items, hub=hub)
         return results

@@ -64,6 +64,10 @@ class OutboxItem:
 class DeliveryResult:
     """What a delivery achieved; ``remote_id``/``remote_url`` are stored on the case as a link.
 
+    The link is named after the destination (``salesforce``), or ``link_system``
+    where one case has several records at one vendor (``slack_c0123``: a thread
+    per channel); a new link replaces the case's link of the same name.
+
     A failure is retried with backoff unless ``permanent`` (the vendor refused
     the data itself); ``retry_after`` overrides the backoff with the vendor's wish.
     ``deferred`` (with ``retry_after``): not tried at all — the executor chose
@@ -78,6 +82,7 @@ class DeliveryResult:
     retry_after: float | None = None
     permanent: bool = False
     deferred: bool = False
+    link_system: str | None = None  # the link's name on the case, if not the destination's (one per Slack channel)
 
 
 _INSERT = insert(outbox)

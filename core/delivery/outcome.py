@@ -48,6 +48,7 @@ class Outcome:
     remote_id: str | None = None
     remote_url: str | None = None
     deferred: bool = False
+    link_system: str | None = None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -85,7 +86,7 @@ def from_result(result: DeliveryResult | None, destination: str) -> Outcome:
     if result is None:
         return Outcome(False, f"no installed and enabled plugin delivers to {destination!r}")
     if result.ok:
-        return Outcome(True, remote_id=result.remote_id, remote_url=result.remote_url)
+        return Outcome(True, remote_id=result.remote_id, remote_url=result.remote_url, link_system=result.link_system)
     error = _short(result.error or "the executor reported a failure")
     return Outcome(False, error, result.permanent, result.retry_after, deferred=result.deferred)
 

@@ -149,6 +149,7 @@ class Finished:
     retry_at: datetime | None = None
     remote_id: str | None = None
     remote_url: str | None = None
+    link_system: str | None = None
 
 
 _EVENT_TYPE = {S.DONE: "delivery.succeeded", S.FAILED: "delivery.failed", S.DEAD: "delivery.dead"}
@@ -273,7 +274,7 @@ def _wanted_links(rows: Any, finished: list[Finished]) -> dict[str, list[dict[st
         links = wanted.get(f.item.case_id, current.get(f.item.case_id))
         if links is None:
             continue
-        system = f.item.destination
+        system = f.link_system or f.item.destination
         if any(link["system"] == system and link["id"] == f.remote_id for link in links):
             continue
         new = ExternalLink(system=system, id=f.remote_id or "", url=f.remote_url).model_dump(mode="json")

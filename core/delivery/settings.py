@@ -73,9 +73,9 @@ class OutboxSection(BaseModel):
                 raise ValueError(f"outbox.destinations key {name!r}: expected 'plugin' or 'plugin:key'")
         return self
 
-    def policy(self, destination: str, key: str) -> Policy:
-        """The limits that apply to one delivery, most specific entry first."""
-        layers = [self.destinations.get(f"{destination}:{key}"), self.destinations.get(destination)]
+    def policy(self, destination: str, key: str, plugin_defaults: DestinationSettings | None = None) -> Policy:
+        """The limits that apply to one delivery, most specific entry first; the plugin's own defaults last."""
+        layers = [self.destinations.get(f"{destination}:{key}"), self.destinations.get(destination), plugin_defaults]
         exact = layers[0] is not None
 
         def pick(name: str, default: object) -> object:

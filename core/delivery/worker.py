@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from casehub.delivery import buckets
 from casehub.delivery import queue as q
 from casehub.delivery.outcome import Outcome, from_exception, from_result, next_attempt
-from casehub.delivery.settings import OutboxSection, Policy
+from casehub.delivery.settings import DestinationSettings, OutboxSection, Policy
 from casehub.delivery.wakeup import Listener
 from casehub.outbox import OutboxItem, OutboxStatus
 from casehub.store.engine import write_connection
@@ -64,9 +64,10 @@ class Worker:
         self._thread = threading.Thread(target=self.run, name="casehub-worker", daemon=True)
         self._listener = Listener(hub.engine, self.wake) if hub.engine.dialect.name == "postgresql" else None
         self._batch_sizes: dict[str, int] = {}
+        self._defaults: dict[str, DestinationSettings | None] = {}
         # Hold enough to keep every thread busy and to fill the largest batch a plugin takes.
         known = set(hub.plugins.enabled()) | {name.split(":", 1)[0] for name in self.cfg.destinations}
-        largest = max((self._batch_size(d, self.cfg.policy(d, "")) for d in known), default=1)
+        largest = max((self._batch_size(d, self.policy(d, "")) for d in known), default=1)
         self._capacity = max(self.cfg.claim_batch, 2 * self.concurrency, largest)
 
     # -- control ---------------------------------------------------------------
@@ -126,7 +127,7 @@ class Worker:
         with self._lock:
             room = self._capacity - len(self._held)
             # Destination-wide slots only: a destination:key slot cannot be excluded in the claim query.
-            full = [s for s, n in self._busy.items() if ":" not in s and n >= self.cfg.policy(s, "").max_concurrency]
+            full = [s for s, n in self._busy.items() if ":" not in s and n >= self.policy(s, "").max_concurrency]
         if room <= 0:
             return None
         now = self.hub.clock()
@@ -191,6 +192,17 @@ class Worker:
 
     # -- dispatch ------------------------------------------------------------------
 
+    def policy(self, destination: str, key: str) -> Policy:
+        """The config's limits for a destination and key, over the plugin's own defaults (Slack: 1/s per channel)."""
+        if destination not in self._defaults:
+            try:
+                found = self.hub.plugins.delivery_defaults(destination)
+                self._defaults[destination] = DestinationSettings.model_validate(found) if found else None
+            except Exception:
+                log.exception("delivery_defaults failed for %s; using the config alone", destination)
+                self._defaults[destination] = None
+        return self.cfg.policy(destination, key, self._defaults[destination])
+
     def _batch_size(self, destination: str, policy: Policy) -> int:
         if policy.batch_size:
             return policy.batch_size
@@ -209,7 +221,7 @@ class Worker:
                 self._held[item.id] = item
                 groups[(item.destination, item.key)].append(item)
         for (destination, key), group in groups.items():
-            policy = self.cfg.policy(destination, key)
+            policy = self.policy(destination, key)
             size = self._batch_size(destination, policy)
             for start in range(0, len(group), size):
                 chunk = group[start : start + size]
@@ -290,7 +302,10 @@ class Worker:
 
     def _decide(self, item: OutboxItem, outcome: Outcome, policy: Policy, now: datetime) -> q.Finished:
         if outcome.ok:
-            return q.Finished(item, OutboxStatus.DONE, remote_id=outcome.remote_id, remote_url=outcome.remote_url)
+            return q.Finished(
+                item, OutboxStatus.DONE, remote_id=outcome.remote_id, remote_url=outcome.remote_url,
+                link_system=outcome.link_system,
+            )  # fmt: skip
         if outcome.deferred:  # not an attempt: the executor chose to wait
             retry_at = now + timedelta(seconds=outcome.retry_after or policy.backoff_base)
             return q.Finished(item, q.DEFERRED, error=outcome.error, retry_at=retry_at)

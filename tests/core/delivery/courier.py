@@ -24,6 +24,8 @@ class CourierSettings(BaseModel):
     url: str
     destinations: list[str] = ["crm"]
     batch: dict[str, int] = {}
+    defaults: dict[str, Any] | None = None  # what delivery_defaults answers for every destination
+    link_per_key: bool = False  # one link per key on the case (like Slack's thread per channel)
 
 
 class Courier:
@@ -61,7 +63,12 @@ class Courier:
         if "wait" in answer:  # the vendor's own "not now" (an allowance used up): not an attempt
             return DeliveryResult(ok=False, deferred=True, retry_after=answer["wait"], error=answer["why"])
         remote = answer["id"]
-        return DeliveryResult(remote_id=remote, remote_url=f"{self.settings.url}/records/{remote}")
+        system = f"{item.destination}_{item.key}" if self.settings.link_per_key and item.key else None
+        return DeliveryResult(remote_id=remote, remote_url=f"{self.settings.url}/records/{remote}", link_system=system)
+
+    @hookimpl
+    def delivery_defaults(self, destination: str) -> dict[str, Any] | None:
+        return self.settings.defaults if destination in self.settings.destinations else None
 
     @hookimpl
     def delivery_batch_size(self, destination: str) -> int | None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from casehub.delivery import queue
 from casehub.fakes.sink import Reply, Sink
 from casehub.hub import Hub
-from casehub.model import CaseDraft
+from casehub.model import CaseChanges, CaseDraft
 from casehub.store.engine import write_connection
 from casehub.store.tables import outbox
 
@@ -198,6 +198,38 @@ def test_a_shared_rate_limit_spaces_calls(courier_hub: HubFactory, sink: Sink) -
     got = sink.wait_for(8, path="/crm")
     span = got[-1].at - got[0].at
     assert span >= 0.6, f"8 calls at 10/s with burst 1 need about 0.7 s, took {span:.2f} s"
+
+
+def test_the_plugins_own_limits_apply_unless_the_config_says_otherwise(courier_hub: HubFactory, sink: Sink) -> None:
+    own = {"rate": 4, "burst": 1, "per_key": True}  # the vendor's limit, known to its plugin
+    hub = courier_hub(deliveries=False, defaults=own)
+    for n in range(4):
+        hub.service.create(CaseDraft(subject=f"same key {n}", custom_fields={"channel_key": "a"}), actor="test")
+    courier_hub(defaults=own)
+    got = sink.wait_for(4, path="/crm")
+    assert got[-1].at - got[0].at >= 0.6, "4 calls at the plugin's 4/s with burst 1 take about 0.75 s"
+
+
+def test_the_config_overrides_the_plugins_own_limits(courier_hub: HubFactory, sink: Sink) -> None:
+    own = {"rate": 4, "burst": 1, "per_key": True}
+    faster = courier_hub(deliveries=False, defaults=own, outbox={"destinations": {"crm": {"rate": 1000}}})
+    for n in range(4):
+        faster.service.create(CaseDraft(subject=f"again {n}", custom_fields={"channel_key": "b"}), actor="test")
+    courier_hub(defaults=own, outbox={"destinations": {"crm": {"rate": 1000}}})
+    got = sink.wait_for(4, path="/crm")
+    assert got[-1].at - got[0].at < 0.5, "the config's rate wins over the plugin's"
+
+
+def test_a_case_keeps_one_link_per_key_when_the_plugin_names_them(courier_hub: HubFactory, sink: Sink) -> None:
+    hub = courier_hub(link_per_key=True, destinations=["crm"])
+    a = hub.service.create(CaseDraft(subject="in a", custom_fields={"channel_key": "a"}), actor="test")
+    settle(hub, all_final)
+    current = hub.service.get(a.id)
+    custom = {**current.custom_fields, "channel_key": "b"}
+    hub.service.update(a.id, CaseChanges(version=current.version, custom_fields=custom), actor="test")
+    settle(hub, lambda rows: len(rows) == 2 and all_final(rows))
+
+    assert sorted(link.system for link in hub.service.get(a.id).external_links) == ["crm_a", "crm_b"]
 
 
 def test_per_key_buckets_do_not_slow_each_other(courier_hub: HubFactory, sink: Sink) -> None:
