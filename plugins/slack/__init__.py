@@ -1,4 +1,4 @@
-"""Slack: team notifications with threads, buttons and flood control, through slack-sdk.
+"""Slack: team notifications people act on (threads per case, buttons, digests), through slack-sdk.
 
 Needs ``pip install "casehub[slack]"``; without it the plugin is listed as
 unavailable with that command, and the rest of casehub runs.
@@ -8,6 +8,26 @@ from casehub import require
 
 require("slack_sdk", install="casehub[slack]")
 
-from casehub.plugins.slack.hooks import settings_model  # noqa: E402
+from casehub.plugins.slack.hooks import (  # noqa: E402
+    check_vendor,
+    deliver,
+    deliver_batch,
+    delivery_batch_size,
+    delivery_defaults,
+    plan_deliveries,
+    register_actions,
+    routes,
+    settings_model,
+)
 
-__all__ = ["settings_model"]
+__all__ = [
+    "check_vendor",
+    "deliver",
+    "deliver_batch",
+    "delivery_batch_size",
+    "delivery_defaults",
+    "plan_deliveries",
+    "register_actions",
+    "routes",
+    "settings_model",
+]
