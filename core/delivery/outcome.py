@@ -116,9 +116,17 @@ def from_exception(exc: BaseException) -> Outcome:
         # Timeouts, refused connections, resets, and bugs: none proves a retry is useless.
         return Outcome(False, message)
     headers = getattr(response, "headers", None) or {}
-    retry_after = parse_retry_after(headers.get("Retry-After") if hasattr(headers, "get") else None)
+    retry_after = parse_retry_after(_header(headers, "Retry-After"))
     permanent = 400 <= status < 500 and status not in RETRYABLE_STATUS
     return Outcome(False, f"HTTP {status}: {message}", permanent, retry_after)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    """A header by name whatever its case (requests and httpx fold it; slack-sdk keeps the server's spelling)."""
+    if not hasattr(headers, "items"):
+        return None
+    wanted = name.lower()
+    return next((str(v) for k, v in headers.items() if str(k).lower() == wanted), None)
 
 
 def next_attempt(now: datetime, outcome: Outcome, attempt: int, base: float, cap: float) -> datetime:

@@ -45,6 +45,11 @@ PERMANENT = {
     "msg_too_long": "the message is too long",
     "no_text": "the message is empty",
     "restricted_action": "the workspace does not let the bot post in {channel}",
+    "missing_scope": "the Slack app lacks a scope it needs (see docs/slack.md)",
+    "invalid_blocks_format": "Slack refused the message's blocks",
+    "thread_not_found": "the case's thread in {channel} is gone",
+    "message_not_found": "the case's message in {channel} is gone",
+    "cant_update_message": "the bot cannot edit the case's message in {channel}",
 }
 _TRACKED = {"case.updated", "case.status_changed", "case.assigned"}
 
@@ -84,7 +89,12 @@ class Poster:
     def __init__(self, settings: SlackSettings) -> None:
         self.settings = settings
         self.client = WebClient(
-            token=settings.token.get_secret_value(), base_url=str(settings.base_url), timeout=int(settings.timeout_seconds)
+            token=settings.token.get_secret_value(),
+            base_url=str(settings.base_url),
+            timeout=int(settings.timeout_seconds),
+            # slack-sdk would retry a dropped connection itself, after the message may have been posted; the
+            # outbox retries instead, and a 429 waits in the database, not in a worker thread.
+            retry_handlers=[],
         )
         self._ids: dict[str, str] = {}  # "#name" → channel id
         self._team_url: str | None = None
@@ -122,10 +132,12 @@ class Poster:
     # -- posting ---------------------------------------------------------------------------
 
     def deliver(self, items: list[OutboxItem], engine: Any) -> list[DeliveryResult]:
-        name = items[0].key
+        key = items[0].key
+        wanted = self.settings.channel(key)
+        name = wanted if wanted == key else f"{wanted} (alias {key})"  # how errors name the channel
         results: dict[int, DeliveryResult] = {}
         try:
-            channel = self.channel_id(name)
+            channel = self.channel_id(key)
         except UnknownChannel:
             error = f"Slack channel_not_found: {PERMANENT['channel_not_found'].format(channel=name)}"
             return [DeliveryResult(ok=False, permanent=True, error=error) for _ in items]
