@@ -40,10 +40,11 @@ Fixtures:
     every outbox row of ``hub`` (at least ``count`` of them) is done or dead,
     and returns the rows as dicts; for tests of a plugin's deliveries with
     ``make_hub(deliveries=True)``.
-``SalesforceFake``
-    Not a fixture: ``casehub.testing.SalesforceFake`` is
-    :class:`casehub.fakes.salesforce.SalesforceFake`, a Salesforce org over
-    TLS on 127.0.0.1 (needs ``casehub[salesforce]``); see the Salesforce docs.
+``SalesforceFake``, ``SlackFake``, ``JiraFake``
+    Not fixtures: the vendor fakes of :mod:`casehub.fakes` (a Salesforce org
+    over TLS, a Slack workspace, a Jira site, each a real HTTP server on
+    127.0.0.1 with its own records and the vendor's errors and limits); see
+    each plugin's docs. The Salesforce one needs ``casehub[salesforce]``.
 ``database_url``
     The URL ``hub`` uses. Tests that request ``any_database_url`` run once on
     SQLite and once on PostgreSQL (a fresh schema per test) when
@@ -104,6 +105,14 @@ def __getattr__(name: str) -> Any:
         from casehub.fakes.salesforce import SalesforceFake
 
         return SalesforceFake
+    if name == "SlackFake":
+        from casehub.fakes.slack import SlackFake
+
+        return SlackFake
+    if name == "JiraFake":
+        from casehub.fakes.jira import JiraFake
+
+        return JiraFake
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
