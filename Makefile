@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rules_eval.py
 	$(BIN)/python bench/form_posts.py
 	$(BIN)/python bench/salesforce_sync.py
+	$(BIN)/python bench/slack_notify.py
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
