@@ -165,6 +165,28 @@ class CaseService:
         self._notify(appended)
         return appended.case, appended.events[0]
 
+    def append(
+        self, ref: str, events: list[tuple[str, dict[str, Any]]], actor: str, *, changes: dict[str, Any] | None = None
+    ) -> Case:
+        """Record what a plugin learnt about a case (``feedback.resolved``), with the field changes it implies.
+
+        One transaction: the changes (if any, as ``case.updated``…), then the
+        events, then the rules, which react to all of them as to any change.
+        Event types are the plugin's own, ``<plugin-topic>.<what>``.
+        """
+        now = self.clock()
+        with write_connection(self.engine) as conn:
+            case = store.fetch_case(conn, ref, for_update=True)
+            pending = list(events)
+            diff = {k: v for k, v in (changes or {}).items() if jsonable(getattr(case, k)) != jsonable(v)}
+            if diff:
+                values, implied = self.consequences(case, diff, now)
+                case = self.write(conn, case, case.version, values)
+                pending = [*implied, *pending]
+            appended = self._append(conn, case, pending, actor, now)
+        self._notify(appended)
+        return appended.case
+
     # -- timers ------------------------------------------------------------------
 
     def fire_timers(self, *, limit: int = 500) -> int:

@@ -1,4 +1,4 @@
-"""Jira: the product feedback loop, from customer feedback to a Jira issue and back.
+"""Jira: the product feedback loop — feedback to one issue per request, and its outcome back to every customer.
 
 Needs ``pip install "casehub[jira]"``; without it the plugin is listed as
 unavailable with that command, and the rest of casehub runs.
@@ -8,6 +8,28 @@ from casehub import require
 
 require("jira", install="casehub[jira]")
 
-from casehub.plugins.jira.hooks import settings_model  # noqa: E402
+from casehub.plugins.jira.hooks import (  # noqa: E402
+    check_vendor,
+    cli_commands,
+    deliver,
+    deliver_batch,
+    delivery_batch_size,
+    delivery_defaults,
+    register_actions,
+    register_pollers,
+    routes,
+    settings_model,
+)
 
-__all__ = ["settings_model"]
+__all__ = [
+    "check_vendor",
+    "cli_commands",
+    "deliver",
+    "deliver_batch",
+    "delivery_batch_size",
+    "delivery_defaults",
+    "register_actions",
+    "register_pollers",
+    "routes",
+    "settings_model",
+]
