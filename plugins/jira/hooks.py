@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from casehub import hookimpl
 from casehub.outbox import DeliveryResult, OutboxItem
-from casehub.plugins.jira import actions, backsync, check, cli, feedback, webhook
+from casehub.plugins.jira import actions, api, backsync, check, cli, feedback, webhook
 from casehub.plugins.jira.client import connect
 from casehub.plugins.jira.settings import JiraSettings
 
@@ -79,9 +79,13 @@ def register_pollers(register: Any, settings: Any) -> None:
 @hookimpl
 def routes(hub: Any) -> APIRouter | None:
     settings = hub.settings.section(NAME)
-    if settings is None or settings.webhook_secret is None:
+    if settings is None:
         return None
-    return webhook.build_router(hub, settings, jira_for)
+    router = APIRouter()
+    router.include_router(api.build_router(hub, jira_for))
+    if settings.webhook_secret is not None:  # without it no webhook could be verified: no endpoint at all
+        router.include_router(webhook.build_router(hub, settings, jira_for))
+    return router
 
 
 @hookimpl
