@@ -23,6 +23,7 @@ creating anything.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ CUSTOMERS_HEADING = "h3. Customers asking"
 def _text(summary: str, description: str | None) -> str:
     """What was asked: the summary and the description without the customers list casehub keeps under it."""
     asked = (description or "").split(f"\n\n{CUSTOMERS_HEADING}", 1)[0]
-    return f"{summary}\n{asked}"
+    return f"{summary}\n{summary}\n{asked}"  # the summary twice: it says what is asked; the text says it at length
 
 
 def _open_issues(jira: JIRA, settings: JiraSettings, project: str) -> list[Issue]:
@@ -145,7 +146,17 @@ def _fields(case: Case, settings: JiraSettings, project: str, issue_type: str, p
 def _remote_link(jira: JIRA, key: str, case: Case, settings: JiraSettings) -> None:
     url = settings.case_url.format(number=case.number, id=case.id) if settings.case_url else f"casehub:{case.number}"
     title = f"{case.number}: {case.subject}"[:250]
-    jira.add_remote_link(key, {"url": url, "title": title}, globalId=f"casehub-case:{case.id}")
+    # One request, not the library's two: add_remote_link first lists the application links, which most users
+    # may not read (403), so the library asks again every time. The globalId makes a repeat update in place.
+    body = {"globalId": f"casehub-case:{case.id}", "object": {"url": url, "title": title}}
+    response = jira._session.post(jira._get_url(f"issue/{key}/remotelink"), data=json.dumps(body))
+    response.raise_for_status()
+
+
+def set_labels(jira: JIRA, key: str, labels: list[str]) -> None:
+    """One PUT (the library's ``issue.update`` reads the issue before and after: three requests)."""
+    body = {"fields": {"labels": labels}}
+    jira._session.put(jira._get_url(f"issue/{key}"), data=json.dumps(body)).raise_for_status()
 
 
 def deliver(items: list[OutboxItem], jira: JIRA, settings: JiraSettings, engine: Any) -> list[DeliveryResult]:
@@ -240,5 +251,5 @@ def _link_new_customers(jira: JIRA, settings: JiraSettings, issues: list[Issue],
         jira.add_comment(issue.key, f"{'Another customer' if many == 1 else f'{many} more customers'} asked for this:\n{lines}")
         total = max(issue.customers, 1) + many
         labels = [label for label in issue.labels if not _COUNT.match(label)] + [count_label(total)]
-        jira.issue(issue.key, fields="labels").update(fields={"labels": labels})
+        set_labels(jira, issue.key, labels)
         issue.labels = labels

@@ -8,7 +8,15 @@ from jira import JIRA
 
 from casehub.model import Case, CaseChanges, ExternalLink
 from casehub.plugins.jira.backsync import linked_cases
-from casehub.plugins.jira.feedback import FEEDBACK_LABEL, Issue, _customer_line, _remote_link, browse_url, count_label
+from casehub.plugins.jira.feedback import (
+    FEEDBACK_LABEL,
+    Issue,
+    _customer_line,
+    _remote_link,
+    browse_url,
+    count_label,
+    set_labels,
+)
 from casehub.plugins.jira.settings import JiraSettings
 
 __all__ = ["SYSTEM", "issue_of", "link", "unlink"]
@@ -26,7 +34,7 @@ def _set_count(jira: JIRA, key: str, delta: int) -> int:
     total = max(0, max(current.customers, 1 if delta < 0 else 0) + delta)
     labels = [label for label in current.labels if not label.startswith("customers-")]
     labels = [*labels, count_label(total)] if FEEDBACK_LABEL in labels else [*labels, FEEDBACK_LABEL, count_label(total)]
-    issue.update(fields={"labels": labels})
+    set_labels(jira, key, labels)
     return total
 
 
