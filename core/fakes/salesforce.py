@@ -556,7 +556,41 @@ class SalesforceFake:
             return self._sobjects(method, version, parts[1:], query, body, user, assign)
         if parts[:2] == ["composite", "sobjects"]:
             return self._collections(method, version, parts[2:], query, body, user, assign)
+        if parts == ["composite", "batch"]:
+            _allow(method, "POST")
+            return self._composite_batch(version, body, headers, user)
         return _not_found()
+
+    def _composite_batch(self, version: str, body: Any, headers: dict[str, str], user: str) -> _Reply:
+        """Composite batch: up to 25 independent subrequests in one round trip, each answered on its own.
+
+        Each subrequest counts against the API allowance, as Salesforce counts them.
+        """
+        requests = _object_body(body).get("batchRequests")
+        if not isinstance(requests, list) or not requests:
+            raise SalesforceFakeError(400, "JSON_PARSER_ERROR", "batchRequests: expected a list of subrequests")
+        if len(requests) > 25:
+            raise SalesforceFakeError(400, "INVALID_BATCH_REQUEST", "A batch can contain a maximum of 25 requests")
+        self._api_used += len(requests) - 1
+        results = []
+        for sub in requests:
+            url = urlsplit("/" + str(sub.get("url", "")).lstrip("/"))
+            path = url.path if url.path.startswith("/services/data/") else f"/services/data{url.path}"
+            m = _VERSIONED.fullmatch(path.rstrip("/"))
+            try:
+                if m is None:
+                    raise SalesforceFakeError(404, "NOT_FOUND", "The requested resource does not exist")
+                rest = m.group(2) or ""
+                sub_parts = [unquote(p) for p in rest.strip("/").split("/")] if rest.strip("/") else []
+                sub_query = parse_qs(url.query, keep_blank_values=True)
+                reply = self._route(str(sub.get("method", "GET")).upper(), m.group(1), sub_parts, sub_query, headers,
+                                    sub.get("richInput"), user)  # fmt: skip
+            except SalesforceFakeError as error:
+                reply = _Reply(error.status, error.body())
+            except SoqlError as error:
+                reply = _Reply(400, SalesforceFakeError(400, error.error_code, error.message).body())
+            results.append({"statusCode": reply.status, "result": reply.body})
+        return _Reply(200, {"hasErrors": any(r["statusCode"] >= 400 for r in results), "results": results})
 
     def _sobjects(self, method: str, version: str, parts: list[str], query: dict[str, list[str]], body: Any,
                   user: str, assign: str) -> _Reply:  # fmt: skip

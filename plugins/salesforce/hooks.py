@@ -44,7 +44,7 @@ def plan_deliveries(event: Event, case: Case, hub: Any) -> list[Delivery] | None
 
 @hookimpl
 def delivery_batch_size(destination: str) -> int | None:
-    return push.COLLECTION_SIZE if destination == push.DESTINATION else None
+    return push.BATCH if destination == push.DESTINATION else None
 
 
 @hookimpl

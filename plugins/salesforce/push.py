@@ -24,7 +24,6 @@ from casehub.model import Case, Event, Priority
 from casehub.outbox import Delivery, DeliveryResult, OutboxItem
 from casehub.plugins.salesforce.client import LoginFailed, SalesforceClient
 from casehub.plugins.salesforce.mapping import ALL, record_for
-from casehub.plugins.salesforce.settings import SalesforceSettings
 from casehub.store.cases import row_to_case
 from casehub.store.tables import cases
 
@@ -33,6 +32,8 @@ __all__ = ["ACTOR", "COLLECTION_SIZE", "DESTINATION", "deliver", "linked_id", "p
 DESTINATION = "salesforce"
 ACTOR = "salesforce"  # changes pulled from Salesforce; never pushed back
 COLLECTION_SIZE = 200  # sObject Collections take at most 200 records per request
+BATCH = 2000  # deliveries per call: ten collections, their senders looked up in one composite batch
+BATCH_SUBREQUESTS = 25  # a composite batch takes at most 25 subrequests
 COMMENT_LIMIT = 4000  # CaseComment.CommentBody
 
 _PUSHED = {
@@ -75,8 +76,11 @@ def deliver(items: list[OutboxItem], client: SalesforceClient, engine: Any) -> l
         todo = [i for i in items if i.id not in slowed]
         upserts = [i for i in todo if i.action == "upsert_case"]
         comments = [i for i in todo if i.action == "add_comment"]
+        # The senders of every new case in the call are looked up at once (a composite batch), not per collection.
+        new = [current[i.case_id] for i in upserts if i.case_id in current and i.payload.get("fields") == ALL]
+        contacts = _contacts(client, [c for c in new if linked_id(c) is None]) if settings.match_contacts else {}
         for start in range(0, len(upserts), COLLECTION_SIZE):
-            results |= _upsert(client, upserts[start : start + COLLECTION_SIZE], current, settings)
+            results |= _upsert(client, upserts[start : start + COLLECTION_SIZE], current, contacts)
         for start in range(0, len(comments), COLLECTION_SIZE):
             results |= _comment(client, comments[start : start + COLLECTION_SIZE], current)
     except LoginFailed as exc:  # retrying a refused login only locks the user out
@@ -119,14 +123,34 @@ def _contacts(client: SalesforceClient, wanted: list[Case]) -> dict[str, dict[st
     if not emails:
         return {}
     found: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks_for_url(emails):
-        query = format_soql("SELECT Id, AccountId, Email FROM Contact WHERE Email IN {}", chunk)
-        for record in client.call(lambda sf, q=query: sf.query_all(q))["records"]:
-            found.setdefault((record.get("Email") or "").lower(), record)
+    queries = [format_soql("SELECT Id, AccountId, Email FROM Contact WHERE Email IN {}", c) for c in _chunks_for_url(emails)]
+    for record in _query_many(client, queries):
+        found.setdefault((record.get("Email") or "").lower(), record)
     missing = [c for c in wanted if c.contact.email and c.contact.email.lower() not in found]
     if client.settings.create_contacts and missing:
         found |= _create_contacts(client, missing)
     return found
+
+
+def _query_many(client: SalesforceClient, queries: list[str]) -> list[dict[str, Any]]:
+    """The records of several SOQL queries: one query alone, more in composite batches of 25 (one round trip each)."""
+    if len(queries) == 1:
+        return list(client.call(lambda sf: sf.query_all(queries[0]))["records"])
+    records: list[dict[str, Any]] = []
+    version = client.settings.api_version
+    for start in range(0, len(queries), BATCH_SUBREQUESTS):
+        chunk = queries[start : start + BATCH_SUBREQUESTS]
+        body = {"batchRequests": [{"method": "GET", "url": f"v{version}/query?q={quote_plus(q)}"} for q in chunk]}
+        answer = client.call(lambda sf, b=body: sf.restful("composite/batch", method="POST", json=b))
+        for query, result in zip(chunk, answer["results"], strict=True):
+            if result["statusCode"] >= 300:
+                raise RuntimeError(f"Salesforce refused a Contact lookup ({result['statusCode']}): {result['result']}")
+            page = result["result"]
+            records.extend(page["records"])
+            while not page.get("done", True) and page.get("nextRecordsUrl"):
+                page = client.call(lambda sf, u=page["nextRecordsUrl"]: sf.query_more(u, identifier_is_url=True))
+                records.extend(page["records"])
+    return records
 
 
 def _chunks_for_url(values: list[str], limit: int = 12_000) -> list[list[str]]:
@@ -172,7 +196,7 @@ def _create_contacts(client: SalesforceClient, senders: list[Case]) -> dict[str,
 
 
 def _upsert(
-    client: SalesforceClient, items: list[OutboxItem], current: dict[str, Case], settings: SalesforceSettings
+    client: SalesforceClient, items: list[OutboxItem], current: dict[str, Case], contacts: dict[str, dict[str, Any]]
 ) -> dict[int, DeliveryResult]:
     results: dict[int, DeliveryResult] = {}
     sendable = []
@@ -182,7 +206,7 @@ def _upsert(
             results[item.id] = DeliveryResult(ok=False, permanent=True, error="the case no longer exists")
         else:
             sendable.append((item, case))
-    answers = upsert_cases(client, [(case, item.payload.get("fields", ALL)) for item, case in sendable])
+    answers = upsert_cases(client, [(case, item.payload.get("fields", ALL)) for item, case in sendable], contacts)
     return results | {item.id: answer for (item, _), answer in zip(sendable, answers, strict=True)}
 
 
@@ -191,7 +215,9 @@ def linked_id(case: Case) -> str | None:
     return next((link.id for link in case.external_links if link.system == DESTINATION), None)
 
 
-def upsert_cases(client: SalesforceClient, wanted: list[tuple[Case, Any]]) -> list[DeliveryResult]:
+def upsert_cases(
+    client: SalesforceClient, wanted: list[tuple[Case, Any]], contacts: dict[str, dict[str, Any]] | None = None
+) -> list[DeliveryResult]:
     """Write up to 200 cases (each with the casehub fields to send, or ``ALL``); one result per case.
 
     A case already linked to a Salesforce Case is updated by that Id (which
@@ -200,8 +226,9 @@ def upsert_cases(client: SalesforceClient, wanted: list[tuple[Case, Any]]) -> li
     second Case.
     """
     settings = client.settings
-    new = [case for case, fields in wanted if fields == ALL and linked_id(case) is None]
-    contacts = _contacts(client, new) if new and settings.match_contacts else {}
+    if contacts is None:  # not looked up by the caller for a larger set
+        new = [case for case, fields in wanted if fields == ALL and linked_id(case) is None]
+        contacts = _contacts(client, new) if new and settings.match_contacts else {}
     records = []
     for case, fields in wanted:
         record = record_for(case, settings, fields)

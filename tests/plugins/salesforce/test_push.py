@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -194,7 +193,7 @@ def test_many_cases_go_in_collections_of_200(sf_hub: HubFactory, sf_fake: Salesf
     assert sorted(len(r.body["records"]) for r in upserts) == [50, 200]
 
 
-def test_contact_lookups_for_a_whole_collection_stay_within_salesforces_url_limit(
+def test_contact_lookups_stay_within_salesforces_url_limit_and_take_one_round_trip(
     sf_hub: HubFactory, sf_fake: SalesforceFake
 ) -> None:
     hub = sf_hub(deliveries=False, outbox_settings={"claim_batch": 200})
@@ -207,9 +206,10 @@ def test_contact_lookups_for_a_whole_collection_stay_within_salesforces_url_limi
     hub.start_deliveries()
 
     settle(hub, 200)
-    lookups = [r for r in sf_fake.requests if "FROM Contact" in str(r.query)]
-    sizes = [len(r.path) + len(urlencode(r.query, doseq=True)) for r in lookups]
-    assert 1 < len(lookups) < 5 and max(sizes) < 16_384, sizes
+    [batch] = [r for r in sf_fake.requests if r.path.endswith("/composite/batch")]  # every lookup in one round trip
+    urls = [sub["url"] for sub in batch.body["batchRequests"]]
+    assert len(urls) > 1 and all("FROM+Contact" in u for u in urls)
+    assert max(len("/services/data/" + u) for u in urls) < 16_384
     linked = [r for r in sf_fake.records("Case") if r["ContactId"]]
     assert [r["Subject"] for r in linked] == ["case 7"]
 
