@@ -194,6 +194,10 @@ def deliver(items: list[OutboxItem], jira: JIRA, settings: JiraSettings, engine:
             index.add(ref, text)
         else:
             issue.new_cases.append(case)
+            # Its words join the issue's: the next customer may put it the way this one did.
+            ref = f"ask:{case.id}"
+            by_ref[ref] = issue
+            index.add(ref, text)
         target[item.id] = issue
     _create(jira, settings, project, planned)
     _link_new_customers(jira, settings, [i for i in {id(t): t for t in target.values()}.values() if i.key], current)
