@@ -113,11 +113,13 @@ def _already_created(jira: JIRA, project: str, cases_: list[Case]) -> dict[str, 
     return {c.id: by_label[case_label(c.id)] for c in cases_ if case_label(c.id) in by_label}
 
 
-def _customer_line(case: Case, settings: JiraSettings) -> str:
+def _customer_line(case: Case, settings: JiraSettings, *, words: bool = False) -> str:
+    """A customer on the issue; ``words``: with how they put it, for the product team."""
     account = wiki(case.account.name) if case.account else "no account"
     tier = f", tier {wiki(case.account.tier)}" if case.account and case.account.tier else ""
     number = f"[{case.number}|{settings.case_url.format(number=case.number, id=case.id)}]" if settings.case_url else case.number
-    return f"* {account}{tier}: case {number} ({wiki(case.contact.email) or 'no email'})"
+    line = f"* {account}{tier}: case {number} ({wiki(case.contact.email) or 'no email'})"
+    return f"{line} asked: “{wiki(' '.join(case.subject.split())[:200])}”" if words else line
 
 
 def _fields(case: Case, settings: JiraSettings, project: str, issue_type: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +252,7 @@ def _link_new_customers(jira: JIRA, settings: JiraSettings, issues: list[Issue],
             continue
         for case in issue.new_cases:
             _remote_link(jira, issue.key, case, settings)
-        lines = "\n".join(_customer_line(c, settings) for c in issue.new_cases)
+        lines = "\n".join(_customer_line(c, settings, words=True) for c in issue.new_cases)
         many = len(issue.new_cases)
         jira.add_comment(issue.key, f"{'Another customer' if many == 1 else f'{many} more customers'} asked for this:\n{lines}")
         total = max(issue.customers, 1) + many
