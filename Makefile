@@ -16,7 +16,7 @@ install: $(STAMP)
 
 # Install, then serve casehub on SQLite with the example config (http://127.0.0.1:8000/docs).
 run: $(STAMP)
-	$(BIN)/casehub --config config/casehub.toml serve
+	$(BIN)/casehub demo --interactive --port 8000
 
 # Install, then run the whole suite. pytest's exit 5 ("no tests collected") is a failure here.
 test: $(STAMP)

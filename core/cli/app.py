@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from casehub import __version__
-from casehub.cli import cases, check, db, fakes, init, new_plugin, outbox, plugins, pollers, rules, serve, worker
+from casehub.cli import cases, check, db, demo, fakes, init, new_plugin, outbox, plugins, pollers, rules, serve, worker
 from casehub.cli.state import State, err_console, quiet_loader
 from casehub.host import PluginHost
 from casehub.loader import PluginSelection
@@ -50,6 +50,7 @@ def build_cli(plugin_host: PluginHost | None = None) -> typer.Typer:
     serve.register(app)
     worker.register(app)
     plugins.register(app)
+    demo.register(app)
     fakes.register(app)
     new_plugin.register(app)
     app.add_typer(db.build(), name="db")
