@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/form_posts.py
 	$(BIN)/python bench/salesforce_sync.py
 	$(BIN)/python bench/slack_notify.py
-	$(BIN)/python bench/jira_feedback.py --threshold 0.4 --threshold 0.5
+	$(BIN)/python bench/jira_feedback.py --threshold 0.4 --threshold 0.5 --set overlapping --set distinct
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
