@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from conftest import Run
 
-BUILTINS = ("jira", "salesforce", "slack", "webforms")
+BUILTINS = ("email", "jira", "salesforce", "slack", "webforms")
 
 
 def implemented_hooks(module: str) -> list[str]:
@@ -42,7 +42,7 @@ def test_disabling_by_environment_or_config(run: Run, workdir: Path) -> None:
 
     (workdir / "casehub.toml").write_text('[casehub]\nload_plugins = ["webforms"]\n')
     only = {p["name"]: p["status"] for p in run("plugins", "--json").json()}
-    assert only == {"jira": "disabled", "salesforce": "disabled", "slack": "disabled", "webforms": "enabled"}
+    assert only == {"email": "disabled", "jira": "disabled", "salesforce": "disabled", "slack": "disabled", "webforms": "enabled"}
 
 
 def test_plugins_still_lists_when_plugin_sections_are_broken(run: Run, workdir: Path) -> None:
