@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from casehub.reference import actions_tables, hook_signatures, settings_tables
+from casehub.reference import actions_tables, conditions_table, hook_signatures, settings_tables
 
 _MARKERS = {
     "<!-- generated: settings -->": settings_tables,
+    "<!-- generated: conditions -->": conditions_table,
     "<!-- generated: actions -->": actions_tables,
     "<!-- generated: hooks -->": hook_signatures,
 }

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-__all__ = ["actions_tables", "hook_signatures", "settings_tables"]
+__all__ = ["actions_tables", "conditions_table", "hook_signatures", "settings_tables"]
 
 _BUILT_IN_PLUGINS = ("salesforce", "jira", "slack", "webforms", "email")
 
@@ -81,6 +81,20 @@ def settings_tables() -> str:
         out += [f"### `[{name}]` (plugin)", "", "| key | type | default | description |", "| --- | --- | --- | --- |",
                 *_rows(model), ""]  # fmt: skip
     return "\n".join(out)
+
+
+def conditions_table() -> str:
+    """Every field a condition can test, and the operators that apply to it."""
+    from casehub.rules import conditions
+
+    rows = ["| field | kind | operators |", "| --- | --- | --- |"]
+    for name, kind in conditions.FIELDS.items():
+        operators = ", ".join(f"`{op}`" for op in sorted(conditions._APPLIES[kind]))
+        rows.append(f"| `{name}` | {kind} | {operators} |")
+    every = sorted(set().union(*conditions._APPLIES.values()))
+    rows.append(f"| `custom.<name>` | any | {', '.join(f'`{op}`' for op in every)} |")
+    aliases = ", ".join(f"`{a}` = `{b}`" for a, b in conditions._ALIASES.items())
+    return "\n".join([*rows, "", f"Aliases: {aliases}."])
 
 
 def actions_tables() -> str:

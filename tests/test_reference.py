@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from casehub import hookspecs
-from casehub.reference import actions_tables, hook_signatures, settings_tables
+from casehub.reference import actions_tables, conditions_table, hook_signatures, settings_tables
 from casehub.rules.actions import BUILTIN
 from casehub.settings import CoreSettings
 
@@ -19,6 +19,16 @@ def test_every_core_setting_is_in_the_generated_reference() -> None:
     for plugin in ("salesforce", "jira", "slack", "webforms", "email"):
         assert f"### `[{plugin}]` (plugin)" in tables
     assert "`similarity_threshold` | float | `0.5` | Cosine similarity" in tables
+
+
+def test_every_condition_field_and_operator_is_in_the_generated_reference() -> None:
+    from casehub.rules import conditions
+
+    table = conditions_table()
+    for name in conditions.FIELDS:
+        assert f"| `{name}` |" in table
+    for operator in set().union(*conditions._APPLIES.values()):
+        assert f"`{operator}`" in table
 
 
 def test_every_action_and_every_hook_is_in_the_generated_reference() -> None:
