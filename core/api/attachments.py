@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Request, Response
 from casehub import attachments
 from casehub.api.auth import Principal, reader
 from casehub.api.common import READ, Ref, case_router, check_ref, hub_of
-from casehub.errors import CaseNotFound
+from casehub.api.problems import ApiProblem
 
 __all__ = ["router"]
 
@@ -31,7 +31,7 @@ def download(
     with hub.engine.connect() as conn:
         row = attachments.fetch(conn, case.id, attachment_id)
     if row is None:
-        raise CaseNotFound(f"{case.number}/attachments/{attachment_id}")
+        raise ApiProblem(404, f"case {case.number} has no attachment {attachment_id}", code="not_found")
     headers = {
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
         "X-Content-Type-Options": "nosniff",

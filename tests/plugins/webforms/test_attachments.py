@@ -33,7 +33,8 @@ def test_files_are_stored_with_the_case_and_downloaded_as_files(forms) -> None: 
     assert download.headers["content-disposition"] == "attachment; filename*=UTF-8''lamp.png"
     assert download.headers["x-content-type-options"] == "nosniff"
     assert client.get(f"/api/v1/cases/{case.number}/attachments/{shown[0]['id']}").status_code == 401
-    assert client.get(f"/api/v1/cases/{case.number}/attachments/999", headers={"Authorization": f"Bearer {TEST_TOKEN}"}).status_code == 404
+    missing = client.get(f"/api/v1/cases/{case.number}/attachments/999", headers={"Authorization": f"Bearer {TEST_TOKEN}"})
+    assert missing.status_code == 404 and missing.json()["detail"] == f"case {case.number} has no attachment 999"
 
 
 def test_bad_files_are_named_and_nothing_is_stored(forms) -> None:  # type: ignore[no-untyped-def]
