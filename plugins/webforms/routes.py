@@ -80,7 +80,9 @@ async def _pairs(request: Request, form: FormSettings) -> tuple[list[tuple[str, 
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
         limits = form.attachments
-        parsed = await request.form(max_files=limits.max_files if limits else 1, max_fields=form.max_fields)
+        # A few files too many is a person's mistake (a per-field error below); far too many is refused unread.
+        allowed = limits.max_files if limits else 0
+        parsed = await request.form(max_files=max(allowed * 2, 4), max_fields=form.max_fields)
         pairs: list[tuple[str, str]] = []
         uploads: list[Upload] = []
         for key, value in parsed.multi_items():
@@ -176,6 +178,10 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
             message = str(getattr(exc, "message", None) or getattr(exc, "detail", "") or exc)
             return answer(request, getattr(exc, "status_code", 400), message, form, {"_form": message})
         submission = to_draft(form, pairs)
+        if form.attachments is not None and len(uploads) > form.attachments.max_files:
+            field = uploads[form.attachments.max_files][0]
+            submission.errors.setdefault(field, f"{len(uploads)} files; this form takes at most {form.attachments.max_files}")
+            uploads = []
         files = []
         for field, filename, declared, data in uploads:
             checked = check_file(form.attachments, filename, declared, data) if form.attachments else "is not taken"

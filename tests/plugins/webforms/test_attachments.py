@@ -50,7 +50,10 @@ def test_bad_files_are_named_and_nothing_is_stored(forms) -> None:  # type: igno
     assert "this form takes image/png, text/plain" in exe.json()["errors"]["photo"]
     many = client.post("/forms/photos", data=FIELDS, files=[("p", (f"{i}.png", PNG, "image/png")) for i in range(3)],
                        headers={"Accept": "application/json"})  # fmt: skip
-    assert many.status_code == 400 and "files" in many.json()["errors"]["_form"].lower()
+    assert many.status_code == 422 and many.json()["errors"]["p"] == "3 files; this form takes at most 2"
+    flood = client.post("/forms/photos", data=FIELDS, files=[("p", (f"{i}.png", PNG, "image/png")) for i in range(50)],
+                        headers={"Accept": "application/json"})  # fmt: skip
+    assert flood.status_code == 400 and "files" in flood.json()["errors"]["_form"].lower()  # refused without reading
     assert stored(hub) == (0, 0)
 
 
