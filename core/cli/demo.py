@@ -135,13 +135,24 @@ def play(workdir: Path, *, interactive: bool = False, port: int = 0) -> Journey:
         api = stack.enter_context(httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10))
 
         console.rule("1. A Web-to-Case form post becomes a case")
-        form = {"orgid": "00D000000000001", "name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical Engines",
-                "subject": "Printer on fire", "description": "Smoke coming out of the tray.", "retURL": "https://www.example.com/thanks"}  # fmt: skip
+        form = {
+            "orgid": "00D000000000001", "name": "Ada Lovelace", "email": "ada@example.com",
+            "company": "Analytical Engines", "subject": "Printer on fire",
+            "description": "Smoke coming out of the tray.", "retURL": "https://www.example.com/thanks",
+        }  # fmt: skip
         posted = httpx.post(f"{url}/forms/support", data=form, headers={"Accept": "application/json"}, timeout=10)
         number = posted.json().get("number") if posted.status_code == 201 else None
         journey.check("the form post is taken in", lambda: f"HTTP {posted.status_code}, case {number}" if number else None)
         case = lambda: api.get(f"/api/v1/cases/{number}").json()  # noqa: E731
-        journey.check("the rules assign it", lambda: f"queue {c['queue']}, owner {c['owner']}" if (c := case())["owner"] else None)
+        def assigned() -> str | None:
+            current = case()
+            return f"queue {current['queue']}, owner {current['owner']}" if current["owner"] else None
+
+        def escalated() -> str | None:
+            current = case()
+            return "escalated, queue tier2" if current["is_escalated"] and current["queue"] == "tier2" else None
+
+        journey.check("the rules assign it", assigned)
         journey.check("an SLA clock runs", lambda: ", ".join(f"{t['name']} due {t['due_at']}" for t in case()["sla"]) or None)
         journey.check("the customer is acknowledged", lambda: _comment(api, number, "we have your request"))
         journey.check(
@@ -174,7 +185,7 @@ def play(workdir: Path, *, interactive: bool = False, port: int = 0) -> Journey:
             journey.check(f"{n} gets its follow-up", lambda n=n: _comment(api, n, "Good news"))
 
         console.rule("4. Nobody answers the first case in time: the SLA breach escalates")
-        journey.check("the breach escalates to tier 2", lambda: "escalated, queue tier2" if (c := case())["is_escalated"] and c["queue"] == "tier2" else None, timeout=45)
+        journey.check("the breach escalates to tier 2", escalated, timeout=45)
         journey.check("#support-urgent hears about it", lambda: _slack(ws, "#support-urgent", number), timeout=30)
 
         table = Table("step", "result", title="casehub demo")
