@@ -29,7 +29,6 @@ import math
 import queue
 import re
 import secrets
-import socket
 import threading
 import time
 import urllib.error
@@ -38,10 +37,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from casehub.fakes.server import Reply as _Reply
+from casehub.fakes.server import VendorServer, wait_for_ctrl_c
 from casehub.fakes.jql import JqlError, JqlField, compile_jql
 
 __all__ = ["EVENTS", "JiraFake", "JiraFakeError", "RecordedRequest", "WebhookDelivery", "format_time", "main"]
@@ -291,13 +291,6 @@ class _Failure:
     retry_after: int | None
 
 
-@dataclass
-class _Reply:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 # -- documents --------------------------------------------------------------------------------------------------
 
 
@@ -401,15 +394,14 @@ class JiraFake:
         self.add_project("FEED", "Product feedback", components=("Mobile app", "Web app", "API", "Billing"),
                          description="Feedback from customers, triaged by product.")  # fmt: skip
 
-        self._server = _Server(("127.0.0.1", port), _handler(self))
+        self._server = VendorServer(port, self._serve)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="jira-fake", daemon=True)
         self._worker = threading.Thread(target=self._deliver_loop, name="jira-fake-webhooks", daemon=True)
 
     @property
     def url(self) -> str:
         """The site's base URL: ``http://127.0.0.1:PORT``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     @property
     def email(self) -> str:
@@ -1964,72 +1956,6 @@ def _fields_filter(specs: list[str] | None, default: str) -> Callable[[str], boo
     return wanted
 
 
-# -- the server -----------------------------------------------------------------------------------------------
-
-
-class _Server(ThreadingHTTPServer):
-    """Tracks connections so closing the fake also ends the client's keep-alive ones."""
-
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = self.socket.accept()
-        with self.connections_lock:
-            self.connections.add(sock)
-        return sock, address
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def server_close(self) -> None:
-        super().server_close()
-        with self.connections_lock:
-            for connection in list(self.connections):
-                try:
-                    connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # dropped connections are the client's business
-
-
-def _handler(fake: JiraFake) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-        timeout = 30  # idle keep-alive connections end
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            reply = fake._serve(self.command, self.path, dict(self.headers), raw)
-            payload = b"" if reply.status == 204 or reply.body is None else json.dumps(reply.body).encode()
-            self.send_response(reply.status)
-            if payload:
-                self.send_header("Content-Type", "application/json;charset=UTF-8")
-            if reply.status != 204:
-                self.send_header("Content-Length", str(len(payload)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-    return Handler
-
-
 def main(argv: list[str] | None = None) -> None:
     """``python -m casehub.fakes.jira [--port N] [--deployment Server]``: a fake Jira site for demos and scripts."""
     parser = argparse.ArgumentParser(prog="python -m casehub.fakes.jira", description=main.__doc__)
@@ -2045,10 +1971,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"username:   {fake.username}  (basic auth with the api token as password also works)", flush=True)
             print(f"pat:        {fake.pat}  (token_auth=)", flush=True)
         print("project:    FEED (Product feedback)", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+        wait_for_ctrl_c()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import json
 import re
 import secrets
 import shutil
-import socket
 import ssl
 import tempfile
 import threading
@@ -32,13 +31,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import trustme
 
+from casehub.fakes.server import Reply as _Reply
+from casehub.fakes.server import VendorServer, wait_for_ctrl_c
 from casehub.fakes.soql import SoqlError, compile_query, format_datetime, id_checksum, normalize_id, parse_datetime
 
 __all__ = ["Field", "RecordedRequest", "SalesforceFake", "SalesforceFakeError", "main"]
@@ -246,13 +246,6 @@ class _Failure:
     retry_after: float | None
 
 
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 # -- the fake -------------------------------------------------------------------------------------------------
 
 
@@ -301,14 +294,13 @@ class SalesforceFake:
         ca.cert_pem.write_to_path(self.ca_path)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         server_cert.configure_cert(context)
-        self._server = _TLSServer(("127.0.0.1", port), _handler(self), context)
+        self._server = VendorServer(port, self._serve, tls=context)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sf-fake", daemon=True)
 
     @property
     def url(self) -> str:
         """The instance URL: ``https://127.0.0.1:PORT``."""
-        host, port = self._server.server_address[:2]
-        return f"https://{host}:{port}"
+        return self._server.url
 
     @property
     def token(self) -> str:
@@ -1152,81 +1144,6 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-# -- the server -----------------------------------------------------------------------------------------------
-
-
-class _TLSServer(ThreadingHTTPServer):
-    """Accepts plain TCP and does the TLS handshake in the connection's thread, so a slow or plain-HTTP client
-    never stalls the accept loop; tracks connections so closing the fake also ends keep-alive ones."""
-
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
-                 context: ssl.SSLContext) -> None:  # fmt: skip
-        self.context = context
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = self.socket.accept()
-        tls = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        with self.connections_lock:
-            self.connections.add(tls)
-        return tls, address
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def server_close(self) -> None:
-        super().server_close()
-        with self.connections_lock:
-            for connection in list(self.connections):
-                try:
-                    connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # failed handshakes (plain HTTP, untrusted CA) and dropped connections are the client's business
-
-
-def _handler(fake: SalesforceFake) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-        timeout = 30  # idle keep-alive connections end
-
-        def setup(self) -> None:
-            self.request.settimeout(10)
-            self.request.do_handshake()
-            super().setup()
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            reply = fake._serve(self.command, self.path, dict(self.headers), raw)
-            payload = b"" if reply.status == 204 or reply.body is None else json.dumps(reply.body).encode()
-            self.send_response(reply.status)
-            if payload:
-                self.send_header("Content-Type", "application/json;charset=UTF-8")
-            if reply.status != 204:
-                self.send_header("Content-Length", str(len(payload)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-    return Handler
-
-
 def main(argv: list[str] | None = None) -> None:
     """``python -m casehub.fakes.salesforce [--port N]``: a fake org for demos and scripts; Ctrl-C stops it."""
     parser = argparse.ArgumentParser(prog="python -m casehub.fakes.salesforce", description=main.__doc__)
@@ -1240,10 +1157,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"token:         {fake.token}", flush=True)
         print(f"client id:     casehub-demo  (client_credentials flow, {fake.url}/services/oauth2/token)", flush=True)
         print(f"client secret: {client_secret}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+        wait_for_ctrl_c()
 
 
 if __name__ == "__main__":

@@ -12,8 +12,10 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from casehub.fakes.server import Reply as Answer
+from casehub.fakes.server import VendorServer, wait_for_ctrl_c
 
 __all__ = ["RECEIVED_PATH", "Received", "Reply", "Sink", "main"]
 
@@ -46,14 +48,12 @@ class Sink:
         self._scripts: dict[str, deque[Reply]] = {}
         self._defaults: dict[str, Reply] = {}
         self._lock = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = VendorServer(0, self._serve, content_type="application/json")
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sink", daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     def __enter__(self) -> Sink:
         self._thread.start()
@@ -111,57 +111,26 @@ class Sink:
             self._lock.notify_all()
             return len(self.received)
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body: Any = json.loads(raw) if raw else None
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
-                path = self.path.split("?", 1)[0]
-                if path == RECEIVED_PATH:  # for a sink in another process: what it got so far
-                    self._answer(200, sink._summary(), {})
-                    return
-                reply = sink._reply_for(path)
-                received = Received(self.command, path, body, dict(self.headers), time.time(), reply.status)
-                number = sink._record(received)
-                if reply.delay:
-                    time.sleep(reply.delay)
-                self._answer(reply.status, reply.body if reply.body is not None else {"id": f"R{number}"}, reply.headers)
-
-            def _answer(self, status: int, body: Any, headers: dict[str, str]) -> None:
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        return Handler
+    def _serve(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Answer:
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        path = target.split("?", 1)[0]
+        if path == RECEIVED_PATH:  # for a sink in another process: what it got so far
+            return Answer(200, self._summary())
+        reply = self._reply_for(path)
+        number = self._record(Received(method, path, body, headers, time.time(), reply.status))
+        if reply.delay:
+            time.sleep(reply.delay)
+        return Answer(reply.status, reply.body if reply.body is not None else {"id": f"R{number}"}, dict(reply.headers))
 
 
 def main() -> None:
     """``python -m casehub.fakes.sink``: a sink in its own process (benchmarks); prints its URL."""
     with Sink() as sink:
         print(sink.url, flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+        wait_for_ctrl_c()
 
 
 if __name__ == "__main__":

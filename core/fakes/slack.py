@@ -32,16 +32,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
+
+from casehub.fakes.server import Reply as _Reply
+from casehub.fakes.server import VendorServer, wait_for_ctrl_c
 
 __all__ = ["DEFAULT_SCOPES", "RecordedRequest", "ResponsePost", "SlackFake", "main"]
 
@@ -103,13 +105,6 @@ class _Failure:
     error: str
     status: int
     retry_after: float | None
-
-
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class _ApiError(Exception):
@@ -187,16 +182,14 @@ class SlackFake:
         self._token = self.issue_token()
         self.general_id = self._add_channel("general", True, general=True)
         self.support_id = self._add_channel("support", True)
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._server.daemon_threads = True
+        self._server = VendorServer(port, self._serve, content_type="application/json; charset=utf-8")
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="slack-fake",
                                         daemon=True)  # fmt: skip
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT``; the Web API is under ``/api/``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._server.url
 
     @property
     def api_url(self) -> str:
@@ -1265,36 +1258,6 @@ def _parse_body(content_type: str, raw: bytes) -> tuple[Any, bool, str | None]:
     return text, False, "invalid_post_type"
 
 
-# -- the server -----------------------------------------------------------------------------------------------
-
-
-def _handler(fake: SlackFake) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-        timeout = 30  # idle keep-alive connections end
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            reply = fake._serve(self.command, self.path, dict(self.headers), raw)
-            payload = json.dumps(reply.body).encode()
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
-
-    return Handler
-
-
 def main(argv: list[str] | None = None) -> None:
     """``python -m casehub.fakes.slack [--port N]``: a fake workspace for demos and scripts; Ctrl-C stops it."""
     parser = argparse.ArgumentParser(prog="python -m casehub.fakes.slack", description=main.__doc__)
@@ -1306,10 +1269,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"token:          {fake.token}", flush=True)
         print(f"signing secret: {fake.signing_secret}", flush=True)
         print(f"channels:       #general {fake.general_id}, #support {fake.support_id}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+        wait_for_ctrl_c()
 
 
 if __name__ == "__main__":
