@@ -207,7 +207,9 @@ def deliver(item: OutboxItem, hub: Hub) -> DeliveryResult | None:
     :param hub: the hub.
     :returns: a :class:`casehub.outbox.DeliveryResult` if this plugin owns
         ``item.destination``, else ``None``. Stops at the first non-``None``
-        result.
+        result. When no plugin answers, the delivery is offered to
+        :func:`deliver_batch` as a batch of one, so a plugin that takes
+        batches needs no ``deliver`` of its own.
 
     Called by delivery workers outside any database transaction, at least
     once per delivery: use ``item.idempotency_key`` with the vendor (upsert

@@ -295,7 +295,11 @@ class Worker:
 
     def _call_one(self, item: OutboxItem) -> Outcome:
         try:
-            return from_result(self.hub.plugins.deliver(item, self.hub), item.destination)
+            result = self.hub.plugins.deliver(item, self.hub)
+            if result is None:  # a plugin that only takes batches takes a batch of one
+                results = self.hub.plugins.deliver_batch([item], self.hub)
+                result = results[0] if results else None
+            return from_result(result, item.destination)
         except Exception as exc:
             log.warning("delivery %s to %s failed: %s", item.id, item.destination, exc)
             return from_exception(exc)

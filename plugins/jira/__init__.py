@@ -11,7 +11,6 @@ require("jira", install="casehub[jira]")
 from casehub.plugins.jira.hooks import (  # noqa: E402
     check_vendor,
     cli_commands,
-    deliver,
     deliver_batch,
     delivery_batch_size,
     delivery_defaults,
@@ -24,7 +23,6 @@ from casehub.plugins.jira.hooks import (  # noqa: E402
 __all__ = [
     "check_vendor",
     "cli_commands",
-    "deliver",
     "deliver_batch",
     "delivery_batch_size",
     "delivery_defaults",

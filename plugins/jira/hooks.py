@@ -61,11 +61,6 @@ def deliver_batch(items: list[OutboxItem], hub: Any) -> list[DeliveryResult] | N
     return feedback.deliver(items, jira_for(hub), settings, hub.engine)
 
 
-@hookimpl
-def deliver(item: OutboxItem, hub: Any) -> DeliveryResult | None:
-    results = deliver_batch([item], hub)
-    return results[0] if results else None
-
 
 @hookimpl
 def register_pollers(register: Any, settings: Any) -> None:

@@ -11,7 +11,6 @@ require("simple_salesforce", install="casehub[salesforce]")
 from casehub.plugins.salesforce.hooks import (  # noqa: E402
     check_vendor,
     cli_commands,
-    deliver,
     deliver_batch,
     delivery_batch_size,
     plan_deliveries,
@@ -22,7 +21,6 @@ from casehub.plugins.salesforce.hooks import (  # noqa: E402
 __all__ = [
     "check_vendor",
     "cli_commands",
-    "deliver",
     "deliver_batch",
     "delivery_batch_size",
     "plan_deliveries",

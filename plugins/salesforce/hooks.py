@@ -85,8 +85,3 @@ def check_vendor(settings: Any) -> list[tuple[bool, str]] | None:
 def cli_commands(app: typer.Typer) -> None:
     app.add_typer(cli.build(), name="salesforce")
 
-
-@hookimpl
-def deliver(item: OutboxItem, hub: Any) -> DeliveryResult | None:
-    results = deliver_batch([item], hub)
-    return results[0] if results else None

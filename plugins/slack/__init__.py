@@ -10,7 +10,6 @@ require("slack_sdk", install="casehub[slack]")
 
 from casehub.plugins.slack.hooks import (  # noqa: E402
     check_vendor,
-    deliver,
     deliver_batch,
     delivery_batch_size,
     delivery_defaults,
@@ -22,7 +21,6 @@ from casehub.plugins.slack.hooks import (  # noqa: E402
 
 __all__ = [
     "check_vendor",
-    "deliver",
     "deliver_batch",
     "delivery_batch_size",
     "delivery_defaults",

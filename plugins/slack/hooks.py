@@ -65,11 +65,6 @@ def deliver_batch(items: list[OutboxItem], hub: Any) -> list[DeliveryResult] | N
     return poster.deliver(items, hub.engine)
 
 
-@hookimpl
-def deliver(item: OutboxItem, hub: Any) -> DeliveryResult | None:
-    results = deliver_batch([item], hub)
-    return results[0] if results else None
-
 
 @hookimpl
 def routes(hub: Any) -> APIRouter | None:

@@ -263,3 +263,15 @@ def test_the_username_password_flow_appends_the_security_token(sf_hub: HubFactor
     assert row["status"] == "done", row["last_error"]
     [login] = [r for r in sf_fake.requests if r.path == "/services/oauth2/token"]
     assert login.body["grant_type"] == "password" and login.body["password"] == "pa55wordTOKEN123"
+
+
+def test_one_at_a_time_when_the_config_says_so(sf_hub: HubFactory, sf_fake: SalesforceFake) -> None:
+    # batch_size 1 makes the worker call deliver(); the plugin only takes batches, so it gets a batch of one
+    hub = sf_hub(outbox_settings={"destinations": {"salesforce": {"batch_size": 1}}})
+    hub.service.create(draft("first"), actor="test")
+    hub.service.create(draft("second", email="b@example.com"), actor="test")
+
+    rows = settle(hub, 2)
+    assert [r["status"] for r in rows] == ["done", "done"]
+    upserts = [r for r in sf_fake.requests if "composite/sobjects/Case" in r.path]
+    assert [len(r.body["records"]) for r in upserts] == [1, 1]
