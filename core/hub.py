@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,8 +79,9 @@ class Hub:
     pollers: dict[str, Poller] = field(default_factory=dict)
     service: CaseService = field(init=False)
     # Per-hub objects of plugins (a logged-in vendor client, caches), by plugin name: a process
-    # may run several hubs (tests do), so module globals would leak between them.
-    extras: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    # may run several hubs (tests do), so module globals would leak between them. See ``extra``.
+    _extras: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _extras_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _checkpointer: Checkpointer | None = field(default=None, init=False, repr=False)
     _worker: Worker | None = field(default=None, init=False, repr=False)
     _scheduler: Scheduler | None = field(default=None, init=False, repr=False)
@@ -87,6 +89,16 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.service = CaseService(self.engine, self, self.clock)
+
+    def extra(self, name: str, make: Callable[[], Any]) -> Any:
+        """A plugin's object for this hub (a logged-in client), made by ``make()`` the first time it is asked for.
+
+        Made once even when several delivery threads ask at the same moment.
+        """
+        with self._extras_lock:
+            if name not in self._extras:
+                self._extras[name] = make()
+            return self._extras[name]
 
     @property
     def is_sqlite(self) -> bool:

@@ -18,7 +18,7 @@ __all__ = ["build_cli", "main"]
 
 HELP = """casehub: cases, their history, and the tools they must reach (Salesforce, Jira, Slack, web forms).
 
-Start with `casehub init`, then `casehub check` and `casehub serve`.
+New here: `casehub demo` plays the whole journey. Your own: `casehub init`, then `casehub check` and `casehub serve`.
 """
 
 

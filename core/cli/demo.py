@@ -233,7 +233,7 @@ def register(app: typer.Typer) -> None:
     def demo(
         interactive: Annotated[bool, typer.Option("--interactive", help="Keep everything running afterwards.")] = False,
         keep: Annotated[Path | None, typer.Option("--dir", help="Keep the demo's database and rules here.")] = None,
-        port: Annotated[int, typer.Option(help="casehub's port on 127.0.0.1 (0: any free one).")] = 0,
+        port: Annotated[int, typer.Option(help="casehub's port on 127.0.0.1 (0: any free one).", min=0, max=65535)] = 0,
     ) -> None:
         """Play the whole journey against fake Salesforce, Jira and Slack on this machine; exit 1 if a step fails."""
         workdir = keep or Path(tempfile.mkdtemp(prefix="casehub-demo-"))

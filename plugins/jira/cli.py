@@ -22,7 +22,7 @@ def _jira(hub: Any) -> Any:
 
     client = jira_for(hub)
     if client is None:
-        err_console.print("[red]✗[/] there is no [jira] section in the config: see docs/jira.md")
+        err_console.print("[red]✗[/] there is no \\[jira] section in the config: see docs/jira.md")
         raise typer.Exit(1)
     return client
 

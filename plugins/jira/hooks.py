@@ -21,10 +21,7 @@ def jira_for(hub: Any) -> Any:
     settings = hub.settings.section(NAME)
     if settings is None:
         return None
-    client = hub.extras.get(NAME)
-    if client is None:
-        client = hub.extras[NAME] = connect(settings)
-    return client
+    return hub.extra(NAME, lambda: connect(settings))
 
 
 @hookimpl

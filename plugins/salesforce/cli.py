@@ -23,7 +23,7 @@ def _client(hub: Any) -> SalesforceClient:
 
     client = client_for(hub)
     if client is None:
-        err_console.print("[red]✗[/] there is no [salesforce] section in the config: see docs/salesforce.md")
+        err_console.print("[red]✗[/] there is no \\[salesforce] section in the config: see docs/salesforce.md")
         raise typer.Exit(1)
     return client
 

@@ -21,13 +21,10 @@ def client_for(hub: Any) -> SalesforceClient | None:
     settings = hub.settings.section(NAME)
     if settings is None:
         return None
-    client = hub.extras.get(NAME)
-    if client is None:
-        def told(used: int, limit: int) -> None:
-            usage.report(hub.engine, NAME, used, limit, hub.clock())
+    def told(used: int, limit: int) -> None:
+        usage.report(hub.engine, NAME, used, limit, hub.clock())
 
-        client = hub.extras[NAME] = SalesforceClient(settings, on_usage=told)
-    return client
+    return hub.extra(NAME, lambda: SalesforceClient(settings, on_usage=told))
 
 
 @hookimpl

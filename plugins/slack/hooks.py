@@ -21,10 +21,7 @@ def poster_for(hub: Any) -> Poster | None:
     settings = hub.settings.section(NAME)
     if settings is None:
         return None
-    poster = hub.extras.get(NAME)
-    if poster is None:
-        poster = hub.extras[NAME] = Poster(settings)
-    return poster
+    return hub.extra(NAME, lambda: Poster(settings))
 
 
 @hookimpl

@@ -90,3 +90,12 @@ def test_the_cli_links_shows_and_unlinks(desk: Path, site: JiraFake) -> None:
     assert "customers-3" in labels(site, issue)
     code, text = run("jira", "status", case.number)
     assert code == 0 and "is not linked to a Jira issue" in text
+
+
+def test_without_a_jira_section_the_commands_say_what_is_missing(desk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CASEHUB_JIRA__API_TOKEN")  # it alone would start a section
+    (desk / "casehub.toml").write_text(f'[casehub]\ndatabase_url = "sqlite:///{desk / "casehub.db"}"\n')
+
+    code, text = run("jira", "status", "C-000001")
+
+    assert code == 1 and "there is no [jira] section in the config" in text

@@ -139,3 +139,14 @@ def test_casehub_check_logs_in_and_compares_the_field_map_with_the_org(
     bad, text = run("check")
     assert bad == 1 and "Case.Product__c (fields.custom.product) does not exist" in text
     assert sf_fake.token not in text
+
+
+def test_without_a_salesforce_section_the_commands_say_what_is_missing(
+    run: Run, desk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CASEHUB_SALESFORCE__ACCESS_TOKEN")  # it alone would start a section
+    (desk / "casehub.toml").write_text(f'[casehub]\ndatabase_url = "sqlite:///{desk / "casehub.db"}"\n')
+
+    code, text = run("salesforce", "import")
+
+    assert code == 1 and "there is no [salesforce] section in the config" in text
