@@ -394,8 +394,7 @@ class JiraFake:
         self.add_project("FEED", "Product feedback", components=("Mobile app", "Web app", "API", "Billing"),
                          description="Feedback from customers, triaged by product.")  # fmt: skip
 
-        self._server = VendorServer(port, self._serve)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="jira-fake", daemon=True)
+        self._server = VendorServer(port, self._serve, name="jira-fake")
         self._worker = threading.Thread(target=self._deliver_loop, name="jira-fake-webhooks", daemon=True)
 
     @property
@@ -417,14 +416,12 @@ class JiraFake:
         return self.user.account_id
 
     def start(self) -> JiraFake:
-        self._thread.start()
+        self._server.start()
         self._worker.start()
         return self
 
     def close(self) -> None:
-        if self._thread.is_alive():  # shutdown() would wait forever for a loop that never ran
-            self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         if self._worker.is_alive():
             self._outbox.put(None)
             self._worker.join(timeout=self.webhook_timeout + 1)

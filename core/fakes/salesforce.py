@@ -294,8 +294,7 @@ class SalesforceFake:
         ca.cert_pem.write_to_path(self.ca_path)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         server_cert.configure_cert(context)
-        self._server = VendorServer(port, self._serve, tls=context)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sf-fake", daemon=True)
+        self._server = VendorServer(port, self._serve, tls=context, name="sf-fake")
 
     @property
     def url(self) -> str:
@@ -311,13 +310,11 @@ class SalesforceFake:
             return self._token
 
     def start(self) -> SalesforceFake:
-        self._thread.start()
+        self._server.start()
         return self
 
     def close(self) -> None:
-        if self._thread.is_alive():  # shutdown() would wait forever for a loop that never ran
-            self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> SalesforceFake:

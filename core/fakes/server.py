@@ -36,12 +36,23 @@ class VendorServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, port: int, serve: Serve, *, tls: ssl.SSLContext | None = None,
+    def __init__(self, port: int, serve: Serve, *, tls: ssl.SSLContext | None = None, name: str = "fake",
                  content_type: str = "application/json;charset=UTF-8") -> None:  # fmt: skip
         self.tls = tls
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(("127.0.0.1", port), _handler(serve, tls is not None, content_type))
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name=name, daemon=True)
+
+    def start(self) -> None:
+        """Serve from a thread of its own."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close every connection (also when it was never started)."""
+        if self._thread.is_alive():  # shutdown() would wait forever for a loop that never ran
+            self.shutdown()
+        self.server_close()
 
     @property
     def url(self) -> str:

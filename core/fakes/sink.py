@@ -48,20 +48,18 @@ class Sink:
         self._scripts: dict[str, deque[Reply]] = {}
         self._defaults: dict[str, Reply] = {}
         self._lock = threading.Condition()
-        self._server = VendorServer(0, self._serve, content_type="application/json")
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="sink", daemon=True)
+        self._server = VendorServer(0, self._serve, name="sink", content_type="application/json")
 
     @property
     def url(self) -> str:
         return self._server.url
 
     def __enter__(self) -> Sink:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     # -- scripting -------------------------------------------------------------
 

@@ -182,9 +182,7 @@ class SlackFake:
         self._token = self.issue_token()
         self.general_id = self._add_channel("general", True, general=True)
         self.support_id = self._add_channel("support", True)
-        self._server = VendorServer(port, self._serve, content_type="application/json; charset=utf-8")
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="slack-fake",
-                                        daemon=True)  # fmt: skip
+        self._server = VendorServer(port, self._serve, name="slack-fake", content_type="application/json; charset=utf-8")
 
     @property
     def url(self) -> str:
@@ -203,13 +201,11 @@ class SlackFake:
             return self._token
 
     def start(self) -> SlackFake:
-        self._thread.start()
+        self._server.start()
         return self
 
     def close(self) -> None:
-        if self._thread.is_alive():  # shutdown() would wait forever for a loop that never ran
-            self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def __enter__(self) -> SlackFake:
         return self.start()
