@@ -308,6 +308,9 @@ class Case(BaseModel):
     resolved_at: datetime | None
     closed_at: datetime | None
     version: int
+    reopens: int = Field(0, description="How often the case went from resolved back to open.")
+    agent_replies: int = Field(0, description="Public replies by agents (not the contact, not automatic ones).")
+    escalated_at: datetime | None = Field(None, description="When the case was first escalated.")
 
 
 class Event(BaseModel):

@@ -25,7 +25,7 @@ from casehub.outbox import enqueue
 from casehub.rules import episodes
 from casehub.rules.conditions import build_context
 from casehub.rules.engine import AUTOMATION_TICK
-from casehub.rules.runner import run_rules
+from casehub.rules.runner import ACTOR, run_rules
 from casehub.store import cases as store
 from casehub.store.engine import write_connection
 
@@ -127,6 +127,9 @@ class CaseService:
             "resolved_at": None,
             "closed_at": None,
             "version": 1,
+            "reopens": 0,
+            "agent_replies": 0,
+            "escalated_at": None,
         }
         snapshot = draft.model_dump(mode="json", exclude_defaults=True)
         with write_connection(self.engine) as conn:
@@ -157,8 +160,10 @@ class CaseService:
             author = comment.author or actor
             values: dict[str, Any] = {"updated_at": now}
             contact_email = (case.contact.email or "").lower()
-            if comment.public and case.first_response_at is None and author.lower() != contact_email:
-                values["first_response_at"] = now
+            if comment.public and author.lower() not in (contact_email, ACTOR):
+                values["agent_replies"] = case.agent_replies + 1
+                if case.first_response_at is None:
+                    values["first_response_at"] = now
             updated = self.write(conn, case, case.version, values)
             data = {"body": comment.body, "public": comment.public, "author": author}
             appended = self._append(conn, updated, [("comment.added", data)], actor, now)
@@ -292,7 +297,10 @@ class CaseService:
                 values.setdefault("resolved_at", case.resolved_at or now)
             elif case.status is Status.RESOLVED:
                 values["resolved_at"] = None
+                values["reopens"] = case.reopens + 1
             pending.append(("case.status_changed", {"from": str(case.status), "to": str(new)}))
+        if diff.get("is_escalated") is True and case.escalated_at is None:
+            values["escalated_at"] = now
         if any(k in diff for k in _ASSIGNMENT):
             pending.append(("case.assigned", {k: changes[k] for k in _ASSIGNMENT if k in changes}))
         return values, pending

@@ -69,6 +69,9 @@ def row_to_case(row: Row[Any]) -> Case:
             "resolved_at": m["resolved_at"],
             "closed_at": m["closed_at"],
             "version": m["version"],
+            "reopens": m["reopens"],
+            "agent_replies": m["agent_replies"],
+            "escalated_at": m["escalated_at"],
         }
     )
 

@@ -106,10 +106,15 @@ cases = Table(
     Column("csat", Json),
     Column("created_at", UTCDateTime, nullable=False, index=True),
     Column("updated_at", UTCDateTime, nullable=False),
-    Column("first_response_at", UTCDateTime),
-    Column("resolved_at", UTCDateTime),
+    Column("first_response_at", UTCDateTime, index=True),
+    Column("resolved_at", UTCDateTime, index=True),
     Column("closed_at", UTCDateTime),
     Column("version", Integer, nullable=False),
+    # What reports count per case, kept with the events that record it (the log's projection, like
+    # first_response_at): resolved -> open transitions, public replies by agents, the first escalation.
+    Column("reopens", Integer, nullable=False, server_default="0"),
+    Column("agent_replies", Integer, nullable=False, server_default="0"),
+    Column("escalated_at", UTCDateTime, index=True),
     # Least-open assignment counts each agent's open cases: answered from this index alone.
     Index("ix_cases_owner_status", "owner", "status"),
     sqlite_autoincrement=True,

@@ -90,12 +90,12 @@ def test_schema_state_is_reported_without_migrating(run: Run, workdir: Path, any
         assert not Path(any_database_url.removeprefix("sqlite:///")).exists()
     else:
         empty = run("check")
-        assert empty.code == 1 and "schema is empty, needs 0006: run `casehub db upgrade`" in empty.text
-        assert "needs 0006" in run("check").text  # still empty: check did not migrate
+        assert empty.code == 1 and "schema is empty, needs 0007: run `casehub db upgrade`" in empty.text
+        assert "needs 0007" in run("check").text  # still empty: check did not migrate
 
     assert run("db", "upgrade").code == 0
     good = run("check")
-    assert good.code == 0 and "reachable, schema up to date (0006)" in good.text
+    assert good.code == 0 and "reachable, schema up to date (0007)" in good.text
 
 
 def test_an_unreachable_database_is_an_error_without_its_password(run: Run, workdir: Path) -> None:

@@ -13,14 +13,14 @@ def test_current_then_upgrade(run: Run, workdir: Path, any_database_url: str) ->
     (workdir / "casehub.toml").write_text(f'[casehub]\ndatabase_url = "{any_database_url}"\n')
 
     before = run("db", "current")
-    assert before.code == 0 and "at empty, needs 0006 (run `casehub db upgrade`)" in before.text
-    assert "upgraded from empty to 0006" in run("db", "upgrade").text
-    assert "is up to date (0006)" in run("db", "upgrade").text
-    assert "at 0006, needs 0006 (up to date)" in run("db", "current").text
+    assert before.code == 0 and "at empty, needs 0007 (run `casehub db upgrade`)" in before.text
+    assert "upgraded from empty to 0007" in run("db", "upgrade").text
+    assert "is up to date (0007)" in run("db", "upgrade").text
+    assert "at 0007, needs 0007 (up to date)" in run("db", "current").text
 
 
 def test_db_current_does_not_create_a_sqlite_file(run: Run, workdir: Path) -> None:
-    assert "sqlite:///casehub.db: at empty, needs 0006" in run("db", "current").text
+    assert "sqlite:///casehub.db: at empty, needs 0007" in run("db", "current").text
     assert not (workdir / "casehub.db").exists()
 
 

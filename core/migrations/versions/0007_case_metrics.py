@@ -1,0 +1,84 @@
+"""case metrics: reopens, agent replies and first escalation on the case row, and the indexes reports read by
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-25
+
+The three columns are the event log's projection, like ``first_response_at``:
+the upgrade fills them from the events already recorded, so reports on an
+existing database count the past as they will count the future.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from casehub.store.tables import UTCDateTime
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+_events = sa.table(
+    "events",
+    sa.column("case_id", sa.String),
+    sa.column("type", sa.String),
+    sa.column("at", UTCDateTime()),
+    sa.column("actor", sa.String),
+    sa.column("data", sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")),
+)
+_cases = sa.table(
+    "cases",
+    sa.column("id", sa.String),
+    sa.column("contact_email", sa.String),
+    sa.column("reopens", sa.Integer),
+    sa.column("agent_replies", sa.Integer),
+    sa.column("escalated_at", UTCDateTime()),
+)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reopens", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("agent_replies", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("escalated_at", UTCDateTime(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_cases_first_response_at"), ["first_response_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_resolved_at"), ["resolved_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_escalated_at"), ["escalated_at"], unique=False)
+    e, c = _events, _cases
+    mine = e.c.case_id == c.c.id
+    data = e.c.data
+    reopens = (
+        sa.select(sa.func.count())
+        .where(mine, e.c.type == "case.status_changed", data["from"].as_string() == "resolved")
+        .scalar_subquery()
+    )
+    replies = (
+        sa.select(sa.func.count())
+        .where(
+            mine,
+            e.c.type == "comment.added",
+            e.c.actor != "rules",
+            data["public"].as_boolean().is_(True),
+            sa.func.lower(data["author"].as_string()) != sa.func.coalesce(sa.func.lower(c.c.contact_email), ""),
+        )
+        .scalar_subquery()
+    )
+    escalated = (
+        sa.select(sa.func.min(e.c.at))
+        .where(mine, e.c.type == "case.updated", data["changes"]["is_escalated"][1].as_boolean().is_(True))
+        .scalar_subquery()
+    )
+    op.execute(sa.update(c).values(reopens=reopens, agent_replies=replies, escalated_at=escalated))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_escalated_at"))
+        batch_op.drop_index(batch_op.f("ix_cases_resolved_at"))
+        batch_op.drop_index(batch_op.f("ix_cases_first_response_at"))
+        batch_op.drop_column("escalated_at")
+        batch_op.drop_column("agent_replies")
+        batch_op.drop_column("reopens")
