@@ -1,0 +1,199 @@
+"""The report's aggregations: each one query, grouped in the database, read through an index.
+
+Every function returns ``{group key: {figure: value}}``; :mod:`casehub.reports.summary`
+puts them together. The definitions are in docs/reporting.md; a change here is a
+change there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, ColumnElement, Float, and_, case, cast, distinct, func, or_, select, true
+
+from casehub.reports.period import Period
+from casehub.reports.scope import Scope
+from casehub.reports.sql import ClockSeconds, JsonFlag, JsonText, Seconds, json_elements
+from casehub.store.tables import cases, events
+
+__all__ = [
+    "AGES",
+    "OPEN",
+    "backlog",
+    "cohort",
+    "created",
+    "csat",
+    "durations",
+    "sla_in_progress",
+    "sla_outcomes",
+    "transitions",
+]
+
+OPEN = ("new", "open", "pending", "on_hold")
+STOPPED = ("resolved", "closed")
+# Backlog age buckets: (label, from days, to days); the last is open-ended.
+AGES: list[tuple[str, int, int | None]] = [("<1d", 0, 1), ("1-3d", 1, 3), ("3-7d", 3, 7), ("7-30d", 7, 30), (">30d", 30, None)]
+
+Grouped = dict[Any, dict[str, Any]]
+
+
+def _run(conn: Connection, scope: Scope, columns: list[Any], *where: Any, joined: bool = False, extra: tuple[Any, ...] = ()) -> Any:
+    source = events.join(cases, cases.c.id == events.c.case_id) if joined else cases
+    group = [*(k.element for k in scope.keys()), *extra]
+    query = select(*scope.keys(), *columns).select_from(source).where(*scope.conditions(), *where)
+    return conn.execute(query.group_by(*group) if group else query)
+
+
+def _within(column: Any, period: Period) -> ColumnElement[bool]:
+    return and_(column >= period.since, column < period.until)
+
+
+def _count_if(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def created(conn: Connection, period: Period, scope: Scope) -> Grouped:
+    """Cases created in the period, and how many of them have been escalated since."""
+    rows = _run(conn, scope, [func.count(), func.count(cases.c.escalated_at)], _within(cases.c.created_at, period))
+    return {scope.key_of(r): {"created": r[-2], "escalated": r[-1]} for r in rows}
+
+
+def transitions(conn: Connection, period: Period, scope: Scope) -> Grouped:
+    """Cases set to resolved, and to closed, in the period (each case once, however often)."""
+    to = JsonText(events.c.data, "to")
+    columns = [
+        func.count(distinct(case((to == "resolved", events.c.case_id)))),
+        func.count(distinct(case((to == "closed", events.c.case_id)))),
+    ]
+    rows = _run(conn, scope, columns, events.c.type == "case.status_changed", _within(events.c.at, period),
+                to.in_(STOPPED), joined=True)  # fmt: skip
+    return {scope.key_of(r): {"resolved": r[-2], "closed": r[-1]} for r in rows}
+
+
+def cohort(conn: Connection, period: Period, scope: Scope) -> Grouped:
+    """Of the cases whose (latest) resolution falls in the period: one-touch, touched, reopened."""
+    replies, reopens = cases.c.agent_replies, cases.c.reopens
+    columns = [
+        func.count(),
+        _count_if(and_(replies == 1, reopens == 0)),
+        _count_if(replies >= 1),
+        _count_if(reopens >= 1),
+    ]
+    rows = _run(conn, scope, columns, _within(cases.c.resolved_at, period))
+    return {scope.key_of(r): {"resolved_cases": r[-4], "one_touch": r[-3], "touched": r[-2], "reopened": r[-1]} for r in rows}
+
+
+def durations(conn: Connection, period: Period, scope: Scope) -> Grouped:
+    """First response and resolution times (calendar and business seconds): count, median, p90."""
+    found: Grouped = {}
+    measures = {
+        "first_response": (cases.c.first_response_at, Seconds(cases.c.first_response_at, cases.c.created_at),
+                           ClockSeconds(cases.c.sla, "first_response")),
+        "resolution": (cases.c.resolved_at, Seconds(cases.c.resolved_at, cases.c.created_at),
+                       ClockSeconds(cases.c.sla, "resolution")),
+    }  # fmt: skip
+    for name, (moment, calendar, business) in measures.items():
+        for suffix, value in (("", calendar), ("business_", business)):
+            for key, stat in percentiles(conn, scope, value, _within(moment, period)).items():
+                found.setdefault(key, {}).setdefault(name, {}).update({f"{suffix}{k}": v for k, v in stat.items()})
+    return found
+
+
+def percentiles(conn: Connection, scope: Scope, value: Any, *where: Any) -> Grouped:
+    """Count, median and 90th percentile of ``value`` per group, by nearest rank, in the database.
+
+    Nearest rank (the smallest value with at least p% of values at or below
+    it) is what PostgreSQL's percentile_disc computes; window functions give
+    it on SQLite too, so both databases agree to the second.
+    """
+    inner = select(*scope.keys(), value.label("v")).where(*scope.conditions(), *where, value.is_not(None)).subquery()
+    part = [inner.c.key] if scope.by else []
+    ranked = select(
+        *part,
+        inner.c.v,
+        func.row_number().over(partition_by=part, order_by=inner.c.v).label("rn"),
+        func.count().over(partition_by=part).label("n"),
+    ).subquery()
+    median, p90 = (ranked.c.n * 50 + 99) // 100, (ranked.c.n * 90 + 99) // 100
+    rows = conn.execute(select(ranked).where(or_(ranked.c.rn == median, ranked.c.rn == p90)))
+    found: Grouped = {}
+    for r in rows:
+        stat = found.setdefault(scope.key_of(r), {"count": r.n})
+        if r.rn == (r.n * 50 + 99) // 100:
+            stat["median_s"] = round(float(r.v), 3)
+        if r.rn == (r.n * 90 + 99) // 100:
+            stat["p90_s"] = round(float(r.v), 3)
+    return found
+
+
+def _age(until: datetime) -> Any:
+    whens = [(cases.c.created_at > until - timedelta(days=hi), label) for label, _, hi in AGES if hi is not None]
+    return case(*whens, else_=AGES[-1][0]).label("age")
+
+
+def backlog(conn: Connection, period: Period, scope: Scope, now: datetime) -> Grouped:
+    """Cases open at ``until``, by age; exact for a past ``until`` too, by undoing the status changes since.
+
+    Open now, minus what was reopened after ``until``, plus what was resolved
+    or closed after ``until``: each case's open/not-open flips once per such
+    change, so the sum per case is 1 exactly when it was open at ``until``.
+    """
+    until = min(period.until, now)
+    age = _age(until)
+    counts: dict[tuple[Any, str], int] = {}
+    rows = _run(conn, scope, [age, func.count()], cases.c.status.in_(OPEN), cases.c.created_at < until, extra=(age,))
+    for r in rows:
+        counts[(scope.key_of(r), r.age)] = r[-1]
+    if until < now:
+        left = and_(JsonText(events.c.data, "from").in_(OPEN), JsonText(events.c.data, "to").in_(STOPPED))
+        reopened = and_(JsonText(events.c.data, "from").in_(STOPPED), JsonText(events.c.data, "to").in_(OPEN))
+        rows = _run(conn, scope, [age, _count_if(left) - _count_if(reopened)], events.c.type == "case.status_changed",
+                    events.c.at >= until, cases.c.created_at < until, joined=True, extra=(age,))  # fmt: skip
+        for r in rows:
+            counts[(scope.key_of(r), r.age)] = counts.get((scope.key_of(r), r.age), 0) + (r[-1] or 0)
+    found: Grouped = {}
+    for (key, label), n in counts.items():
+        ages = found.setdefault(key, {"backlog": {"total": 0, "ages": {a: 0 for a, _, _ in AGES}}})["backlog"]
+        ages["ages"][label] += n
+        ages["total"] += n
+    return found
+
+
+def sla_outcomes(conn: Connection, period: Period, scope: Scope) -> list[dict[str, Any]]:
+    """Per group, policy and target: clocks met within target, and breached, in the period."""
+    data = events.c.data
+    policy, target = JsonText(data, "policy").label("policy"), JsonText(data, "target").label("target")
+    columns = [policy, target, _count_if(and_(events.c.type == "sla.met", JsonFlag(data, "within_target"))),
+               _count_if(events.c.type == "sla.breached")]  # fmt: skip
+    rows = _run(conn, scope, columns, events.c.type.in_(("sla.met", "sla.breached")), _within(events.c.at, period),
+                joined=True, extra=(policy, target))  # fmt: skip
+    return [{"key": scope.key_of(r), "policy": r.policy, "target": r.target, "met": r[-2], "breached": r[-1]} for r in rows]
+
+
+def sla_in_progress(conn: Connection, scope: Scope) -> list[dict[str, Any]]:
+    """Clocks running or paused now on open cases, per group, policy and target."""
+    clock = json_elements(conn.dialect.name, cases.c.sla)
+    policy, target = JsonText(clock.c.value, "policy").label("policy"), JsonText(clock.c.value, "name").label("target")
+    query = (
+        select(*scope.keys(), policy, target, func.count())
+        .select_from(cases.join(clock, true()))
+        .where(*scope.conditions(), cases.c.status.in_(OPEN), JsonText(clock.c.value, "state").in_(("running", "paused")))
+        .group_by(*(k.element for k in scope.keys()), policy, target)
+    )
+    return [{"key": scope.key_of(r), "policy": r.policy, "target": r.target, "in_progress": r[-1]} for r in conn.execute(query)]
+
+
+def csat(conn: Connection, period: Period, scope: Scope) -> Grouped:
+    """Surveys sent and answered in the period, the answers' average score, and how many were 4 or 5."""
+    received = events.c.type == "csat.received"
+    score = cast(JsonText(events.c.data, "score"), Float)
+    columns = [
+        _count_if(events.c.type == "csat.requested"),
+        _count_if(received),
+        func.avg(case((received, score))),
+        _count_if(and_(received, score >= 4)),
+    ]
+    rows = _run(conn, scope, columns, events.c.type.in_(("csat.requested", "csat.received")),
+                _within(events.c.at, period), joined=True)  # fmt: skip
+    return {scope.key_of(r): {"surveys": r[-4], "responses": r[-3], "average": r[-2], "satisfied": r[-1]} for r in rows}

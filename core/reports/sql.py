@@ -1,0 +1,146 @@
+"""The few things SQLite and PostgreSQL spell differently, as SQLAlchemy constructs.
+
+Reports aggregate in the database; these let one query text serve both:
+seconds between two timestamps, the UTC day of a timestamp, a JSON field of an
+event's data as text, and the business time an SLA clock counted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, Float, String, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+__all__ = ["ClockSeconds", "Day", "JsonFlag", "JsonText", "Seconds", "json_elements"]
+
+
+class Seconds(FunctionElement[float]):
+    """``later - earlier`` in seconds."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(Seconds, "postgresql")
+def _seconds_pg(element: Seconds, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+
+
+@compiles(Seconds, "sqlite")
+def _seconds_sqlite(element: Seconds, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+class Day(FunctionElement[str]):
+    """The UTC calendar day of a timestamp, as ``YYYY-MM-DD``."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(Day, "postgresql")
+def _day_pg(element: Day, compiler: Any, **kw: Any) -> str:
+    (moment,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"to_char({moment} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+
+@compiles(Day, "sqlite")
+def _day_sqlite(element: Day, compiler: Any, **kw: Any) -> str:
+    (moment,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"substr({moment}, 1, 10)"
+
+
+class JsonText(FunctionElement[str]):
+    """A top-level field of a JSON column as text (``data->>'to'``)."""
+
+    type = String()
+    inherit_cache = True
+
+    def __init__(self, column: Any, key: str) -> None:
+        if not key.isidentifier():
+            raise ValueError(f"not a JSON key reports use: {key!r}")
+        self.key = key
+        super().__init__(column)
+
+
+@compiles(JsonText, "postgresql")
+def _json_pg(element: JsonText, compiler: Any, **kw: Any) -> str:
+    (column,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({column} ->> '{element.key}')"
+
+
+@compiles(JsonText, "sqlite")
+def _json_sqlite(element: JsonText, compiler: Any, **kw: Any) -> str:
+    (column,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"json_extract({column}, '$.{element.key}')"
+
+
+class ClockSeconds(FunctionElement[float]):
+    """The business seconds a case's SLA clock ``name`` counted until it was met (NULL if it was not).
+
+    That is the clock the policy's calendar ran: business hours only, paused
+    while the case waited on the customer.
+    """
+
+    type = Float()
+    inherit_cache = True
+
+    def __init__(self, sla_column: Any, name: str) -> None:
+        if not name.isidentifier():
+            raise ValueError(f"not an SLA target name: {name!r}")
+        self.name = name
+        super().__init__(sla_column)
+
+
+@compiles(ClockSeconds, "postgresql")
+def _clock_pg(element: ClockSeconds, compiler: Any, **kw: Any) -> str:
+    (sla,) = (compiler.process(c, **kw) for c in element.clauses)
+    return (
+        f"(SELECT (t ->> 'elapsed_seconds')::float FROM jsonb_array_elements({sla}) AS t "
+        f"WHERE t ->> 'name' = '{element.name}' AND t ->> 'met_at' IS NOT NULL LIMIT 1)"
+    )
+
+
+@compiles(ClockSeconds, "sqlite")
+def _clock_sqlite(element: ClockSeconds, compiler: Any, **kw: Any) -> str:
+    (sla,) = (compiler.process(c, **kw) for c in element.clauses)
+    return (
+        f"(SELECT json_extract(t.value, '$.elapsed_seconds') FROM json_each({sla}) AS t "
+        f"WHERE json_extract(t.value, '$.name') = '{element.name}' "
+        f"AND json_extract(t.value, '$.met_at') IS NOT NULL LIMIT 1)"
+    )
+
+
+class JsonFlag(FunctionElement[bool]):
+    """A top-level JSON boolean field is true (PostgreSQL says 'true', SQLite's json_extract says 1)."""
+
+    type = Boolean()
+    inherit_cache = True
+
+    def __init__(self, column: Any, key: str) -> None:
+        if not key.isidentifier():
+            raise ValueError(f"not a JSON key reports use: {key!r}")
+        self.key = key
+        super().__init__(column)
+
+
+@compiles(JsonFlag, "postgresql")
+def _flag_pg(element: JsonFlag, compiler: Any, **kw: Any) -> str:
+    (column,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(({column} ->> '{element.key}') = 'true')"
+
+
+@compiles(JsonFlag, "sqlite")
+def _flag_sqlite(element: JsonFlag, compiler: Any, **kw: Any) -> str:
+    (column,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(json_extract({column}, '$.{element.key}') = 1)"
+
+
+def json_elements(connection_dialect: str, column: Any) -> Any:
+    """The elements of a JSON array column as a table (``value``), joinable to the row they come from."""
+    fn = func.jsonb_array_elements if connection_dialect == "postgresql" else func.json_each
+    return fn(column).table_valued("value").alias("element")

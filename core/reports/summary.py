@@ -1,0 +1,122 @@
+"""One report: the figures of a period put together per group, with the rates derived from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from casehub.reports import figures
+from casehub.reports.period import Period
+from casehub.reports.scope import TOTAL, Scope
+
+__all__ = ["FIGURES", "build", "empty_group"]
+
+# The flat figures of a group, in the order tables and CSV show them.
+FIGURES = [
+    "created", "resolved", "closed", "backlog", "frt_median_s", "frt_p90_s", "frt_business_median_s",
+    "ttr_median_s", "ttr_p90_s", "ttr_business_median_s", "fcr_rate", "escalation_rate", "reopen_rate",
+    "sla_compliance", "csat_average", "csat_percent", "csat_response_rate",
+]  # fmt: skip
+
+
+def _rate(part: float | None, whole: float | None) -> float | None:
+    """A share, or None when there is nothing to share out (not 0: no data is not a bad result)."""
+    return round(part / whole, 4) if whole and part is not None else None
+
+
+def empty_group() -> dict[str, Any]:
+    return {
+        "created": 0, "resolved": 0, "closed": 0, "escalated": 0,
+        "backlog": {"total": 0, "ages": {label: 0 for label, _, _ in figures.AGES}},
+        "first_response": {"count": 0}, "resolution": {"count": 0},
+        "resolved_cases": 0, "one_touch": 0, "touched": 0, "reopened": 0,
+        "sla": {"met": 0, "breached": 0, "in_progress": 0},
+        "csat": {"surveys": 0, "responses": 0, "average": None, "satisfied": 0},
+    }  # fmt: skip
+
+
+def _derive(group: dict[str, Any]) -> dict[str, Any]:
+    fr, res, sla, csat = group["first_response"], group["resolution"], group["sla"], group["csat"]
+    sla["compliance"] = _rate(sla["met"], sla["met"] + sla["breached"])
+    csat["average"] = round(float(csat["average"]), 2) if csat["average"] is not None else None
+    csat["percent"] = _rate(csat["satisfied"], csat["responses"])
+    csat["response_rate"] = _rate(csat["responses"], csat["surveys"])
+    group.update(
+        fcr_rate=_rate(group["one_touch"], group["touched"]),
+        escalation_rate=_rate(group["escalated"], group["created"]),
+        reopen_rate=_rate(group["reopened"], group["resolved_cases"]),
+    )
+    group["flat"] = {
+        "created": group["created"], "resolved": group["resolved"], "closed": group["closed"],
+        "backlog": group["backlog"]["total"],
+        "frt_median_s": fr.get("median_s"), "frt_p90_s": fr.get("p90_s"), "frt_business_median_s": fr.get("business_median_s"),
+        "ttr_median_s": res.get("median_s"), "ttr_p90_s": res.get("p90_s"), "ttr_business_median_s": res.get("business_median_s"),
+        "fcr_rate": group["fcr_rate"], "escalation_rate": group["escalation_rate"], "reopen_rate": group["reopen_rate"],
+        "sla_compliance": sla["compliance"], "csat_average": csat["average"], "csat_percent": csat["percent"],
+        "csat_response_rate": csat["response_rate"],
+    }  # fmt: skip
+    return group
+
+
+def build(engine: Engine, period: Period, scope: Scope, now: datetime, sections: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
+    """The full report as JSON-ready data: ``groups`` (one per value of ``by``), ``total``, ``sla``.
+
+    The total is computed on its own (not summed from the groups): medians do
+    not add up.
+    """
+    totals = Scope(**{**scope.filters()})
+    with engine.connect() as conn:
+        groups = _collect(conn, period, scope, now) if scope.by else {}
+        total = _collect(conn, period, totals, now).get(TOTAL) or _derive(empty_group())
+        sla = _sla_table(conn, period, totals)
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, str(kv[0])))
+    return {
+        "period": period.as_json(),
+        **scope.as_json(),
+        "groups": [{"key": key, **group} for key, group in ordered],
+        "total": total,
+        "sla": sla,
+        "sections": dict(sections or []),
+    }
+
+
+def _collect(conn: Any, period: Period, scope: Scope, now: datetime) -> dict[Any, dict[str, Any]]:
+    found: dict[Any, dict[str, Any]] = {}
+
+    def merge(part: dict[Any, dict[str, Any]], into: str | None = None) -> None:
+        for key, values in part.items():
+            group = found.setdefault(key, empty_group())
+            group[into].update(values) if into else group.update(values)
+
+    merge(figures.created(conn, period, scope))
+    merge(figures.transitions(conn, period, scope))
+    merge(figures.cohort(conn, period, scope))
+    merge(figures.durations(conn, period, scope))
+    merge(figures.backlog(conn, period, scope, now))
+    merge(figures.csat(conn, period, scope), "csat")
+    for row in figures.sla_outcomes(conn, period, scope):
+        sla = found.setdefault(row["key"], empty_group())["sla"]
+        sla["met"] += row["met"]
+        sla["breached"] += row["breached"]
+    for row in figures.sla_in_progress(conn, scope):
+        found.setdefault(row["key"], empty_group())["sla"]["in_progress"] += row["in_progress"]
+    if scope.by is None:
+        found.setdefault(TOTAL, empty_group())
+    return {key: _derive(group) for key, group in found.items()}
+
+
+def _sla_table(conn: Any, period: Period, scope: Scope) -> list[dict[str, Any]]:
+    """Per policy and target: met, breached, in progress, compliance."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in figures.sla_outcomes(conn, period, scope):
+        entry = rows.setdefault((row["policy"], row["target"]), {"met": 0, "breached": 0, "in_progress": 0})
+        entry["met"] += row["met"]
+        entry["breached"] += row["breached"]
+    for row in figures.sla_in_progress(conn, scope):
+        rows.setdefault((row["policy"], row["target"]), {"met": 0, "breached": 0, "in_progress": 0})["in_progress"] += row["in_progress"]
+    return [
+        {"policy": policy, "target": target, **entry, "compliance": _rate(entry["met"], entry["met"] + entry["breached"])}
+        for (policy, target), entry in sorted(rows.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))
+    ]
