@@ -100,15 +100,17 @@ def durations(conn: Connection, period: Period, scope: Scope) -> Grouped:
     return found
 
 
-def percentiles(conn: Connection, scope: Scope, value: Any, *where: Any) -> Grouped:
+def percentiles(conn: Connection, scope: Scope, value: Any, *where: Any, key: Any = None) -> Grouped:
     """Count, median and 90th percentile of ``value`` per group, by nearest rank, in the database.
 
     Nearest rank (the smallest value with at least p% of values at or below
     it) is what PostgreSQL's percentile_disc computes; window functions give
-    it on SQLite too, so both databases agree to the second.
+    it on SQLite too, so both databases agree to the second. ``key``: group
+    by this expression instead of the scope's ``by`` (a day, for charts).
     """
-    inner = select(*scope.keys(), value.label("v")).where(*scope.conditions(), *where, value.is_not(None)).subquery()
-    part = [inner.c.key] if scope.by else []
+    keys = [key.label("key")] if key is not None else scope.keys()
+    inner = select(*keys, value.label("v")).where(*scope.conditions(), *where, value.is_not(None)).subquery()
+    part = [inner.c.key] if keys else []
     ranked = select(
         *part,
         inner.c.v,
@@ -119,7 +121,7 @@ def percentiles(conn: Connection, scope: Scope, value: Any, *where: Any) -> Grou
     rows = conn.execute(select(ranked).where(or_(ranked.c.rn == median, ranked.c.rn == p90)))
     found: Grouped = {}
     for r in rows:
-        stat = found.setdefault(scope.key_of(r), {"count": r.n})
+        stat = found.setdefault(r.key if keys else scope.key_of(r), {"count": r.n})
         if r.rn == (r.n * 50 + 99) // 100:
             stat["median_s"] = round(float(r.v), 3)
         if r.rn == (r.n * 90 + 99) // 100:

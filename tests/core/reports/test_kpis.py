@@ -110,3 +110,36 @@ def test_an_empty_period_has_no_figures_rather_than_zero_rates(week: Week) -> No
     flat = empty["total"]["flat"]
     assert flat["created"] == 0 and flat["frt_median_s"] is None and flat["fcr_rate"] is None
     assert flat["sla_compliance"] is None and flat["csat_average"] is None
+
+
+def test_daily_series_for_the_charts(week: Week) -> None:
+    from casehub.reports.series import daily
+
+    with week.hub.engine.connect() as conn:
+        series = daily(conn, Period(SINCE, UNTIL), Scope(), NOW)
+    assert series["days"] == ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07", "2026-11-08"]
+    assert series["created"] == [3, 1, 1, 0, 0, None, None]  # nothing is known about the weekend yet
+    assert series["resolved"] == [2, 2, 1, 0, 0, None, None]  # Mon F A; Tue B C; Wed C again
+    # Open at the end of each day: Mon B C; Tue D; Wed D E (C reopened and resolved again); Thu, Fri D E.
+    assert series["backlog"] == [2, 1, 2, 2, 2, None, None]
+    assert series["frt_median_s"] == [2 * H, None, None, None, None, None, None]
+    # By the day of the latest resolution: Mon A 4 h and F 69.5 h (median: the 1st of 2), Tue B, Wed C.
+    assert series["ttr_median_s"] == [4 * H, 25 * H, 48 * H, None, None, None, None]
+    # Mon: 4 met (F's and A's resolution, A's and B's first reply), C breached; Tue: B, C met, D breached;
+    # Wed: C met again, D's resolution breached.
+    assert series["sla_compliance"] == [0.8, 0.6667, 0.5, None, None, None, None]
+
+
+def test_cases_at_risk_and_breached(week: Week) -> None:
+    from casehub.reports.risk import at_risk, breached
+
+    week.create("G", "billing", "chat")  # Friday noon: its first reply is due at 16:00
+    with week.hub.engine.connect() as conn:
+        risky, late = at_risk(conn, Scope(), NOW), breached(conn, Scope())
+        assert at_risk(conn, Scope(queue="technical"), NOW) == []
+    # One row per case, for the clock due first: G's first reply, not its resolution (Tuesday).
+    assert [(c["number"], c["target"], c["due_at"][:16]) for c in risky] == [
+        (week.number("G"), "first_response", "2026-11-06T16:00")]  # fmt: skip
+    # D breached its first reply (Tuesday 13:00) and its resolution (Wednesday 17:00); E is paused.
+    assert [(c["number"], c["target"], c["breached_at"][:16]) for c in late] == [
+        (week.number("D"), "first_response", "2026-11-03T13:00")]  # fmt: skip

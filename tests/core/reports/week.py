@@ -53,6 +53,9 @@ class Week:
         draft = CaseDraft(subject=f"Case {name}", queue=queue, channel=channel, priority=priority, contact=contact)
         self.refs[name] = self.hub.service.create(draft, actor="web").id
 
+    def number(self, name: str) -> str:
+        return self.hub.service.get(self.refs[name]).number
+
     def reply(self, name: str) -> None:
         self.hub.service.comment(self.refs[name], CommentDraft(body="On it.", public=True, author="alice"), "api:desk")
 
