@@ -8,7 +8,7 @@ hooks are called one implementation at a time so a failure is logged with the
 plugin's name and does not stop the others.
 
 Hooks are grouped by lifecycle: configuration, start and stop, HTTP, rules,
-intake, events, delivery, polling, CLI.
+intake, events, delivery, polling, reports, CLI.
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
     from pydantic import BaseModel
+    from sqlalchemy import Connection
 
     from casehub.hub import Hub
     from casehub.model import Case, CaseDraft, Event
     from casehub.outbox import Delivery, DeliveryResult, OutboxItem
+    from casehub.reports import Period, Scope
     from casehub.settings import CoreSettings
 
 PROJECT = "casehub"
@@ -303,6 +305,30 @@ def register_pollers(register: Callable[..., None], settings: CoreSettings | Non
 
 
 # --------------------------------------------------------------------------
+# Reports
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def report_section(conn: Connection, period: Period, scope: Scope, hub: Hub) -> tuple[str, dict[str, Any]] | None:
+    """Add the plugin's own figures to ``casehub report``, ``/api/v1/reports/summary`` and ``/dashboard``.
+
+    :param conn: a read-only connection; aggregate in the database (the
+        report must stay fast on a million cases), never loop over cases.
+    :param period: ``period.since`` / ``period.until``, half-open, UTC.
+    :param scope: the report's filters; ``scope.conditions()`` are WHERE
+        terms on the ``cases`` table to apply to whatever the plugin counts.
+    :param hub: the running hub (``hub.settings.section("<plugin>")``).
+    :returns: ``(title, figures)``: a name for the section and a flat mapping
+        of figure name to a number, a string or ``None`` (no data); or
+        ``None`` when the plugin has nothing to report.
+
+    If it raises, the report is still given, with the section replaced by
+    ``{"error": "..."}`` naming the plugin, and the error is logged.
+    """
+
+
+# --------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------
 
@@ -346,6 +372,7 @@ __all__ = [
     "plan_deliveries",
     "register_actions",
     "register_pollers",
+    "report_section",
     "routes",
     "settings_model",
     "shutdown",

@@ -121,6 +121,20 @@ class PluginHost:
                 found.append((plugin, list(lines)))
         return found
 
+    def report_sections(self, conn: Any, period: Any, scope: Any, hub: Hub) -> list[tuple[str, dict[str, Any]]]:
+        """Each plugin's ``report_section``; one that raises becomes an error section naming it."""
+        found: list[tuple[str, dict[str, Any]]] = []
+        for plugin, function, argnames in self._impls("report_section"):
+            try:
+                section = self._call(function, argnames, {"conn": conn, "period": period, "scope": scope, "hub": hub})
+            except Exception as exc:
+                log.exception("plugin %s: report_section failed", plugin)
+                found.append((plugin, {"error": f"plugin {plugin}: {type(exc).__name__}: {exc}"}))
+                continue
+            if section is not None:
+                found.append(section)
+        return found
+
     def settings_models(self) -> dict[str, type[BaseModel]]:
         """Section name (the plugin's name) -> its settings model."""
         return {plugin: model for plugin, model in self._each_strict("settings_model") if model is not None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from casehub import __version__
-from casehub.api import attachments, cases, system, timeline
+from casehub.api import attachments, cases, csat, system, timeline
 from casehub.api.auth import BearerAuth
 from casehub.api.limits import BodyLimit
 from casehub.api.metrics import Metrics, RequestMetrics
@@ -31,6 +31,8 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(timeline.router)
     app.include_router(attachments.router)
     app.include_router(system.router)
+    app.include_router(reports.router)
+    app.include_router(csat.build_router(hub))
     for router in hub.plugins.routers(hub):
         app.include_router(router)
     # Pure ASGI middlewares, the last added outermost: metrics count every answer; an

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from casehub import __version__
-from casehub.cli import cases, check, db, demo, fakes, init, new_plugin, outbox, plugins, pollers, rules, serve, worker
+from casehub.cli import cases, check, db, demo, fakes, init, new_plugin, outbox, plugins, pollers, report, rules, serve, worker
 from casehub.cli.state import State, err_console, quiet_loader
 from casehub.host import PluginHost
 from casehub.loader import PluginSelection
@@ -53,6 +53,7 @@ def build_cli(plugin_host: PluginHost | None = None) -> typer.Typer:
     demo.register(app)
     fakes.register(app)
     new_plugin.register(app)
+    report.register(app)
     app.add_typer(db.build(), name="db")
     app.add_typer(cases.build(), name="cases")
     app.add_typer(outbox.build(), name="outbox")

@@ -3,5 +3,6 @@
 from casehub.reports.period import Period
 from casehub.reports.scope import DIMENSIONS, Scope
 from casehub.reports.summary import FIGURES, build
+from casehub.reports.views import dashboard, report
 
-__all__ = ["DIMENSIONS", "FIGURES", "Period", "Scope", "build"]
+__all__ = ["DIMENSIONS", "FIGURES", "Period", "Scope", "build", "dashboard", "report"]

@@ -88,7 +88,7 @@ cases = Table(
     Column("description", Text, nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("priority", String(16), nullable=False, index=True),
-    Column("type", String(16), nullable=False),
+    Column("type", String(16), nullable=False, index=True),
     Column("channel", String(16), nullable=False, index=True),
     Column("contact_email", String(320), index=True),
     Column("contact", Json, nullable=False),

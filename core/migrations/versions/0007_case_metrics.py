@@ -47,6 +47,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cases_first_response_at"), ["first_response_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_resolved_at"), ["resolved_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_escalated_at"), ["escalated_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_type"), ["type"], unique=False)
     e, c = _events, _cases
     mine = e.c.case_id == c.c.id
     data = e.c.data
@@ -76,6 +77,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_type"))
         batch_op.drop_index(batch_op.f("ix_cases_escalated_at"))
         batch_op.drop_index(batch_op.f("ix_cases_resolved_at"))
         batch_op.drop_index(batch_op.f("ix_cases_first_response_at"))
