@@ -16,6 +16,7 @@ from casehub.plugins.jira.hooks import (  # noqa: E402
     delivery_defaults,
     register_actions,
     register_pollers,
+    report_section,
     routes,
     settings_model,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "delivery_defaults",
     "register_actions",
     "register_pollers",
+    "report_section",
     "routes",
     "settings_model",
 ]

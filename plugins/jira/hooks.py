@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from casehub import hookimpl
 from casehub.outbox import DeliveryResult, OutboxItem
-from casehub.plugins.jira import actions, api, backsync, check, cli, feedback, webhook
+from casehub.plugins.jira import actions, api, backsync, check, cli, feedback, report, webhook
 from casehub.plugins.jira.client import connect
 from casehub.plugins.jira.settings import JiraSettings
 
@@ -92,3 +92,10 @@ def check_vendor(settings: Any) -> list[tuple[bool, str]] | None:
 @hookimpl
 def cli_commands(app: typer.Typer) -> None:
     app.add_typer(cli.build(), name=NAME)
+
+
+@hookimpl
+def report_section(conn: Any, period: Any, scope: Any, hub: Any) -> tuple[str, dict[str, Any]] | None:
+    if hub.settings.section(NAME) is None:
+        return None
+    return report.TITLE, report.figures(conn, period, scope)
