@@ -25,6 +25,7 @@ __all__ = [
     "created",
     "csat",
     "durations",
+    "event_source",
     "sla_in_progress",
     "sla_outcomes",
     "transitions",
@@ -39,10 +40,24 @@ Grouped = dict[Any, dict[str, Any]]
 
 
 def _run(conn: Connection, scope: Scope, columns: list[Any], *where: Any, joined: bool = False, extra: tuple[Any, ...] = ()) -> Any:
-    source = events.join(cases, cases.c.id == events.c.case_id) if joined else cases
+    """``joined``: the figures count events, joined to their case only where a filter or split needs the case."""
+    source = event_source(scope, *where, *columns, *extra) if joined else cases
     group = [*(k.element for k in scope.keys()), *extra]
     query = select(*scope.keys(), *columns).select_from(source).where(*scope.conditions(), *where)
     return conn.execute(query.group_by(*group) if group else query)
+
+
+def event_source(scope: Scope, *clauses: Any) -> Any:
+    """The events table, joined to ``cases`` only when a filter, the split or a clause needs the case row."""
+    if scope.by is not None or scope.filters() or any(_mentions_cases(c) for c in clauses):
+        return events.join(cases, cases.c.id == events.c.case_id)
+    return events
+
+
+def _mentions_cases(clause: Any) -> bool:
+    from sqlalchemy.sql import visitors
+
+    return any(getattr(c, "table", None) is cases for c in visitors.iterate(clause) if hasattr(c, "table"))
 
 
 def _within(column: Any, period: Period) -> ColumnElement[bool]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, distinct, func, select
 
-from casehub.reports.figures import OPEN, STOPPED, percentiles
+from casehub.reports.figures import OPEN, STOPPED, event_source, percentiles
 from casehub.reports.period import Period
 from casehub.reports.scope import Scope
 from casehub.reports.sql import Day, JsonFlag, JsonText, Seconds
@@ -21,7 +21,7 @@ __all__ = ["daily"]
 
 
 def _per_day(conn: Connection, scope: Scope, day: Any, columns: list[Any], *where: Any, joined: bool = False) -> dict[str, tuple[Any, ...]]:
-    source = events.join(cases, cases.c.id == events.c.case_id) if joined else cases
+    source = event_source(scope, *where, *columns) if joined else cases
     query = select(day.label("day"), *columns).select_from(source).where(*scope.conditions(), *where).group_by(day)
     return {r.day: tuple(r)[1:] for r in conn.execute(query)}
 
