@@ -54,6 +54,10 @@ class Page:
     next_cursor: str | None
 
 
+Pending = list[tuple[str, dict[str, Any]]]
+# See CaseService.append_locked: (connection, locked case, now) -> (events, case fields they set).
+Decide = Callable[[Connection, Case, datetime], tuple[Pending, dict[str, Any]]]
+
 # Fields whose change is its own event type, so rules can trigger on "status changed".
 _ASSIGNMENT = ("queue", "owner")
 
@@ -188,6 +192,26 @@ class CaseService:
                 values, implied = self.consequences(case, diff, now)
                 case = self.write(conn, case, case.version, values)
                 pending = [*implied, *pending]
+            appended = self._append(conn, case, pending, actor, now)
+        self._notify(appended)
+        return appended.case
+
+    def append_locked(self, ref: str, decide: Decide, actor: str) -> Case:
+        """Record events that are valid only against the case as it is now (a survey answer, taken once).
+
+        ``decide(conn, case, now)`` runs inside the transaction once the case's
+        row is locked, so callers racing for the same case are judged one after
+        the other, each seeing what the one before wrote. It raises to refuse
+        (nothing is written) or returns the events and the case fields they set.
+        The fields are written without a ``case.updated``: the events are the
+        record of what happened, and the rules react to them.
+        """
+        now = self.clock()
+        with write_connection(self.engine) as conn:
+            case = store.fetch_case(conn, ref, for_update=True)
+            pending, fields = decide(conn, case, now)
+            if fields:
+                case = self.write(conn, case, case.version, {**fields, "updated_at": now})
             appended = self._append(conn, case, pending, actor, now)
         self._notify(appended)
         return appended.case

@@ -28,6 +28,7 @@ __all__ = [
     "ApiToken",
     "CasehubSection",
     "CoreSettings",
+    "CsatSection",
     "OutboxSection",
     "RulesSection",
     "ServerSection",
@@ -140,6 +141,31 @@ class SlaSection(BaseModel):
     timezone: Annotated[str, AfterValidator(_timezone)] = Field("UTC", description="Default business-hours time zone.")
 
 
+def _secret_length(value: SecretStr) -> SecretStr:
+    if len(value.get_secret_value()) < 16:
+        raise ValueError("the secret must be at least 16 characters long")
+    return value
+
+
+class CsatSection(BaseModel):
+    """``[csat]``: satisfaction surveys, sent by the rule action ``send_csat_survey`` (see docs/csat.md)."""
+
+    model_config = _strict
+
+    secret: Annotated[SecretStr, AfterValidator(_secret_length)] | None = Field(
+        None,
+        description="Signs survey links (at least 16 characters); without it `send_csat_survey` cannot be used. "
+        "Set it in the environment: CASEHUB_CSAT__SECRET. Changing it makes every link sent so far invalid.",
+    )
+    max_age_days: int = Field(30, ge=1, le=365, description="How many days a survey link works.")
+    question: str = Field(
+        "How satisfied are you with how we handled your request?",
+        min_length=1,
+        max_length=300,
+        description="The question the survey page asks.",
+    )
+
+
 class CoreSettings(BaseSettings):
     """The sections every casehub has; plugins add theirs in :func:`build_settings_model`."""
 
@@ -153,6 +179,7 @@ class CoreSettings(BaseSettings):
     rules: RulesSection = Field(default_factory=RulesSection)
     sla: SlaSection = Field(default_factory=SlaSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
+    csat: CsatSection = Field(default_factory=CsatSection)
 
     config_path: Path | None = Field(None, exclude=True)
 

@@ -26,6 +26,7 @@ from casehub.rules.engine import RuleEngine
 from casehub.rules.loading import plugin_actions
 from casehub.rules.source import read_rules
 from casehub.config_file import ConfigFile, load_settings, read_config_file
+from casehub.csat.tokens import SurveyLinks
 from casehub.settings import ENV_PREFIX, CoreSettings
 from casehub.store import migrate
 from casehub.store.engine import make_engine
@@ -125,7 +126,7 @@ def _rules(report: Report, settings: CoreSettings, host: PluginHost) -> None:
         return
     path = settings.resolve(settings.rules.file)
     try:
-        engine = RuleEngine.compile(read_rules(path), plugin_actions(host))
+        engine = RuleEngine.compile(read_rules(path), plugin_actions(host), SurveyLinks.from_settings(settings))
     except ConfigError as exc:
         report.fail("rules", [str(i) for i in exc.issues])
         return

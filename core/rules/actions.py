@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from jinja2 import TemplateSyntaxError
+from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -27,9 +28,10 @@ from casehub.model import Case, CaseType, Priority, Status
 from casehub.outbox import Delivery
 
 if TYPE_CHECKING:
+    from casehub.csat.tokens import SurveyLinks
     from casehub.rules.assignment import Assigner
 
-__all__ = ["ActionError", "BUILTIN", "Effects", "PluginAction", "Template", "parse_action"]
+__all__ = ["ActionError", "BUILTIN", "CSAT_ACTION", "Effects", "PluginAction", "Template", "parse_action"]
 
 _templates = SandboxedEnvironment(autoescape=False, trim_blocks=True)
 _ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
@@ -66,9 +68,10 @@ class Effects:
     changes: dict[str, Any] = field(default_factory=dict)
     comments: list[tuple[str, bool]] = field(default_factory=list)  # (body, public)
     deliveries: list[Delivery] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (type, data), recorded by actor "rules"
 
     def __bool__(self) -> bool:
-        return bool(self.changes or self.comments or self.deliveries)
+        return bool(self.changes or self.comments or self.deliveries or self.events)
 
 
 @dataclass
@@ -77,6 +80,8 @@ class ActionContext:
     effects: Effects
     assigner: Assigner | None
     dry_run: bool = False
+    surveys: SurveyLinks | None = None  # from [csat]; None without a secret (load refuses send_csat_survey then)
+    now: datetime | None = None
 
 
 class _Params(BaseModel):
@@ -138,6 +143,36 @@ class Comment(_Params):
 
 class Close(_Params):
     comment: str | None = None
+
+
+CSAT_ACTION = "send_csat_survey"
+DEFAULT_SURVEY_BODY = """Hello {{ case.contact.name or "there" }},
+
+your request {{ case.number }} ("{{ case.subject }}") is resolved. How did we do?
+One question, one click: {{ survey_url }}
+
+Thank you!"""
+
+
+class CsatSurvey(_Params):
+    """A public reply with a link to a one-question satisfaction survey; records `csat.requested`. Needs `[csat] secret`."""
+
+    shorthand = "body"
+    body: str = Field(
+        DEFAULT_SURVEY_BODY,
+        min_length=1,
+        max_length=20_000,
+        description="template of the reply; {{ survey_url }} is the survey link and must appear in it",
+    )
+
+    @field_validator("body")
+    @classmethod
+    def _links(cls, value: str) -> str:
+        # Compiled again when it runs, from the cache: a syntax error is an error at load, with its line.
+        Template(value)
+        if "survey_url" not in meta.find_undeclared_variables(_templates.parse(value)):
+            raise ValueError("the body must contain the link: {{ survey_url }}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -226,6 +261,16 @@ def _comment(public: bool) -> Callable[[Comment, ActionContext], str]:
     return run
 
 
+def _send_survey(p: CsatSurvey, ctx: ActionContext) -> str:
+    if ctx.surveys is None or ctx.now is None:  # loading the rules refuses the action without [csat] secret
+        raise RuntimeError("[csat] secret is not set")
+    link = ctx.surveys.issue(ctx.case.id, ctx.now)
+    body = Template(p.body).render(ctx.case, survey_url=link.url)  # rendered first: a failure changes nothing
+    ctx.effects.comments.append((body, True))
+    ctx.effects.events.append(("csat.requested", {"nonce": link.nonce, "expires_at": link.expires_at.isoformat()}))
+    return "CSAT survey sent"
+
+
 def _close(p: Close, ctx: ActionContext) -> str:
     if p.comment:
         ctx.effects.comments.append((p.comment, True))
@@ -248,6 +293,7 @@ BUILTIN: dict[str, Builtin] = {
     "reply": Builtin(Comment, _comment(True), ("body",)),
     "close": Builtin(Close, _close, ("comment",)),
     "apply_sla": Builtin(SetText, _apply_sla),
+    CSAT_ACTION: Builtin(CsatSurvey, _send_survey),
 }
 
 
@@ -301,6 +347,8 @@ def parse_action(entry: Any, plugin_actions: dict[str, PluginAction]) -> Action:
         raise ActionError(f"unknown action {name!r}; expected one of: {', '.join(known)}")
     model: type[BaseModel] = builtin.params if builtin else plugin.params  # type: ignore[union-attr]
     shorthand = getattr(model, "shorthand", None)
+    if raw is None and shorthand is not None and not model.model_fields[shorthand].is_required():
+        raw = {}  # "- send_csat_survey:" alone: the defaults
     if not isinstance(raw, dict):
         if shorthand is None:
             raise ActionError(f"{name}: expected a mapping of params ({', '.join(model.model_fields)})")
@@ -308,7 +356,9 @@ def parse_action(entry: Any, plugin_actions: dict[str, PluginAction]) -> Action:
     try:
         params = model.model_validate(raw or {})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or name}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or name}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+        )
         raise ActionError(f"{name}: {problems}") from None
     templates: dict[str, Template] = {}
     for key in builtin.templates if builtin else ():

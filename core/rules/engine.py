@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection
@@ -30,13 +30,16 @@ from sqlalchemy import Connection
 from casehub.errors import ConfigError, ConfigIssue
 from casehub.model import Case, Event
 from casehub.outbox import Delivery
-from casehub.rules.actions import Action, ActionContext, ActionError, Effects, PluginAction, parse_action
+from casehub.rules.actions import CSAT_ACTION, Action, ActionContext, ActionError, Effects, PluginAction, parse_action
 from casehub.rules.assignment import Assigner
 from casehub.rules.calendar import Calendar
 from casehub.rules.conditions import ConditionError, Context, Predicate, build_context, compile_condition, trace
 from casehub.rules.sla import SlaClocks, compile_policy
 from casehub.rules.source import RulesSource, dotted
 from casehub.rules.spec import Automation, RulesFile, Trigger
+
+if TYPE_CHECKING:
+    from casehub.csat.tokens import SurveyLinks
 
 __all__ = ["AUTOMATION_TICK", "Fired", "Outcome", "RuleEngine", "TriggerReport"]
 
@@ -102,16 +105,23 @@ class RuleEngine:
         assignment: list[CompiledRule],
         sla: SlaClocks | None = None,
         automations: list[CompiledRule] | None = None,
+        surveys: SurveyLinks | None = None,
     ) -> None:
         self.rules = rules
         self.triggers = triggers
         self.assignment = assignment
         self.sla = sla or SlaClocks([])
         self.automations = automations or []
+        self.surveys = surveys
 
     @classmethod
-    def compile(cls, source: RulesSource, plugin_actions: dict[str, PluginAction]) -> RuleEngine:
-        """Validate and compile everything; a ConfigError lists every problem with its line."""
+    def compile(
+        cls, source: RulesSource, plugin_actions: dict[str, PluginAction], surveys: SurveyLinks | None = None
+    ) -> RuleEngine:
+        """Validate and compile everything; a ConfigError lists every problem with its line.
+
+        ``surveys`` signs the links of ``send_csat_survey``; without it (no ``[csat] secret``) that action is an error.
+        """
         try:
             rules = RulesFile.model_validate(source.data)
         except ValidationError as exc:
@@ -124,9 +134,14 @@ class RuleEngine:
             actions = []
             for m, raw in enumerate(entry.actions):
                 try:
-                    actions.append(parse_action(raw, plugin_actions))
+                    action = parse_action(raw, plugin_actions)
                 except ActionError as exc:
                     issues.append(source.issue((*where, "actions", m), str(exc)))
+                    continue
+                if action.name == CSAT_ACTION and action.builtin is not None and surveys is None:
+                    message = f"{CSAT_ACTION} needs [csat] secret to sign its links: set CASEHUB_CSAT__SECRET (16 characters or more)"
+                    issues.append(source.issue((*where, "actions", m), message))
+                actions.append(action)
             if not entry.enabled or predicate is None:
                 return None
             return CompiledRule(entry.name, kind, on, entry.conditions, predicate, tuple(actions), stop)
@@ -158,7 +173,7 @@ class RuleEngine:
                         issues.append(source.issue((kind, n, "actions", m), message))
         if issues:
             raise ConfigError(issues)
-        return cls(rules, triggers, assignment, SlaClocks(policies), automations)
+        return cls(rules, triggers, assignment, SlaClocks(policies), automations, surveys)
 
     # -- running -------------------------------------------------------------------
 
@@ -197,7 +212,7 @@ class RuleEngine:
                     continue
                 fired.add(rule.name)
                 this_round.add(rule.name)
-                acting = ActionContext(_with(case, outcome.effects), outcome.effects, assigner)
+                acting = ActionContext(_with(case, outcome.effects), outcome.effects, assigner, surveys=self.surveys, now=now)
                 planned = len(outcome.effects.deliveries)
                 done = [_run(action, acting, rule.name) for action in rule.actions]
                 deliveries = outcome.effects.deliveries[planned:]
@@ -221,7 +236,7 @@ class RuleEngine:
             matched = applies and rule.predicate(ctx)
             actions: list[str] = []
             if matched:
-                acting = ActionContext(_with(case, effects), effects, None, dry_run=True)
+                acting = ActionContext(_with(case, effects), effects, None, dry_run=True, surveys=self.surveys, now=now)
                 actions = [_run(action, acting, rule.name) for action in rule.actions]
                 assigned = assigned or rule.kind == "assignment"
             reports.append(TriggerReport(rule.name, rule.kind, applies, matched, checks, actions, matched and rule.stop))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from casehub.csat.tokens import SurveyLinks
 from casehub.host import PluginHost
 from casehub.rules.actions import PluginAction
 from casehub.rules.engine import RuleEngine
@@ -26,4 +27,5 @@ def load_rules(settings: CoreSettings, host: PluginHost) -> RuleEngine | None:
     """The compiled rules, or ``None`` when no rules file is configured (casehub then only stores cases)."""
     if settings.rules.file is None:
         return None
-    return RuleEngine.compile(read_rules(settings.resolve(settings.rules.file)), plugin_actions(host))
+    source = read_rules(settings.resolve(settings.rules.file))
+    return RuleEngine.compile(source, plugin_actions(host), SurveyLinks.from_settings(settings))

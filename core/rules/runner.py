@@ -4,7 +4,8 @@ Each round: the rules judge the events just written; every rule that fired is
 recorded (``rule.fired``, with its actions), its changes become one more change
 of the case (``case.updated``, ``case.status_changed``… by actor ``rules``;
 the case row itself is written once, after the last round)
-and its replies and notes become comments; plugin actions become outbox rows.
+and its replies and notes become comments, and the events actions ask for
+(``csat.requested``) are recorded; plugin actions become outbox rows.
 Those new events are the next round's input. Because a rule fires at most once
 per change, the rounds end; a rule that would fire again is reported as a
 cycle instead.
@@ -94,6 +95,7 @@ def run_rules(
                 pending.extend(more)
         for body, public in effects.comments:
             pending.append(("comment.added", {"body": body, "public": public, "author": ACTOR}))
+        pending.extend(effects.events)  # what an action records as such (csat.requested)
         if not pending:
             break
         batch, added = service.record(conn, case, pending, ACTOR, now)
