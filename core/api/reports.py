@@ -22,7 +22,11 @@ __all__ = ["parse_query", "router"]
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=problem_responses(401, 422, 500))
 
-Moment = Annotated[str | None, Query(max_length=40, description="`2026-07-01` or an ISO 8601 time (UTC if no offset).")]
+_MOMENT = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$"
+Moment = Annotated[
+    str | None,
+    Query(max_length=40, pattern=_MOMENT, description="`2026-07-01` or an ISO 8601 time (UTC if no offset)."),
+]
 Value = Annotated[str | None, Query(max_length=255, description="Only cases with this value.")]
 By = Literal["queue", "channel", "priority", "type", "owner"]
 
@@ -57,6 +61,7 @@ def summary(
     type: Value = None,
     owner: Value = None,
 ) -> JSONResponse:
+    """The document `casehub report --format json` prints; definitions in docs/reporting.md."""
     hub = hub_of(request)
     filters = {"queue": queue, "channel": channel, "priority": priority, "type": type, "owner": owner}
     period, scope = parse_query(hub, since, until, filters, by)
@@ -73,6 +78,7 @@ def dashboard_figures(
     channel: Value = None,
     priority: Value = None,
 ) -> JSONResponse:
+    """Tiles with the previous period's values, per-day series, the at-risk and breached cases, filter choices."""
     hub = hub_of(request)
     period, scope = parse_query(hub, since, until, {"queue": queue, "channel": channel, "priority": priority})
     return JSONResponse(dashboard(hub, period, scope))

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 __all__ = ["DEFAULT_DAYS", "Period", "parse_moment"]
 
 DEFAULT_DAYS = 30
+# Far enough from datetime's own limits that the previous period (for trends) can always be computed.
+_FIRST, _LAST = 1970, 9000
 
 
 def parse_moment(value: str, name: str) -> datetime:
@@ -24,7 +26,13 @@ def parse_moment(value: str, name: str) -> datetime:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{name}: expected a date (2026-07-01) or an ISO 8601 time, got {value!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        moment = datetime.min.replace(tzinfo=UTC)
+    if not _FIRST <= moment.year <= _LAST:
+        raise ValueError(f"{name}: expected a time between the years {_FIRST} and {_LAST}, got {value!r}")
+    return moment
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,7 @@ def test_openapi_documents_every_operation_with_its_models_and_problems(api: htt
         ("POST", "/api/v1/cases/{ref}/status"), ("POST", "/api/v1/cases/{ref}/comments"),
         ("GET", "/api/v1/cases/{ref}/comments"), ("GET", "/api/v1/cases/{ref}/events"),
         ("GET", "/api/v1/cases/{ref}/attachments/{attachment_id}"), ("GET", "/healthz"), ("GET", "/metrics"),
+        ("GET", "/api/v1/reports/summary"), ("GET", "/api/v1/reports/dashboard"),
     }
     for (method, path), op in operations.items():
         assert op["summary"] and op.get("description"), (method, path)
