@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from casehub import __version__
-from casehub.api import attachments, cases, csat, system, timeline
+from casehub.api import attachments, cases, csat, dashboard, reports, system, timeline
 from casehub.api.auth import BearerAuth
 from casehub.api.limits import BodyLimit
 from casehub.api.metrics import Metrics, RequestMetrics
@@ -32,6 +32,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(attachments.router)
     app.include_router(system.router)
     app.include_router(reports.router)
+    app.include_router(dashboard.router)
     app.include_router(csat.build_router(hub))
     for router in hub.plugins.routers(hub):
         app.include_router(router)

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from casehub.api.problems import ApiProblem, problem
 from casehub.settings import ApiSection, ApiToken
 
-__all__ = ["BearerAuth", "Principal", "reader", "writer"]
+__all__ = ["BearerAuth", "Principal", "match_token", "principals", "reader", "writer"]
 
 PREFIX = "/api/"
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -37,7 +37,8 @@ class Principal:
     read_only: bool
 
 
-def _principals(api: ApiSection) -> list[tuple[bytes, Principal]]:
+def principals(api: ApiSection) -> list[tuple[bytes, Principal]]:
+    """Each configured token with who it makes the caller; also the dashboard's login."""
     found = []
     for entry in api.tokens:
         if isinstance(entry, ApiToken):
@@ -47,10 +48,19 @@ def _principals(api: ApiSection) -> list[tuple[bytes, Principal]]:
     return found
 
 
+def match_token(known: list[tuple[bytes, Principal]], offered: bytes) -> Principal | None:
+    """The principal whose token is ``offered``, or None; every token is compared, in constant time."""
+    match = None
+    for token, principal in known:  # no early exit: the time taken does not say which token matched
+        if secrets.compare_digest(offered, token):
+            match = principal
+    return match
+
+
 class BearerAuth:
     def __init__(self, app: ASGIApp, api: ApiSection) -> None:
         self.app = app
-        self.principals = _principals(api)
+        self.principals = principals(api)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
@@ -78,11 +88,7 @@ class BearerAuth:
         if scheme.lower() != b"bearer" or not offered.strip():
             raise ApiProblem(401, "send a bearer token: Authorization: Bearer <token>", code="missing_token",
                              headers=_CHALLENGE)
-        offered = offered.strip()
-        match = None
-        for token, principal in self.principals:  # no early exit: the time taken does not say which token matched
-            if secrets.compare_digest(offered, token):
-                match = principal
+        match = match_token(self.principals, offered.strip())
         if match is None:
             raise ApiProblem(401, "the bearer token is not valid", code="invalid_token", headers=_CHALLENGE)
         if match.read_only and scope["method"] not in _SAFE:

@@ -58,3 +58,11 @@ def test_bad_parameters_are_named(week: Week, serve: Serve) -> None:
     assert by.status_code == 422 and "query.by" in by.text
     assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "query.queue"
     assert long.status_code == 422 and "query.queue" in long.text
+
+
+def test_years_out_of_range_are_refused_in_both_spellings(week: Week, serve: Serve) -> None:
+    with serve(week.hub) as api:
+        for since, until in (("0001-01-01", "0001-01-08"), ("0001-01-01T00:00", "0001-01-08T00:00")):
+            answer = api.get("/api/v1/reports/dashboard", params={"since": since, "until": until})
+            assert answer.status_code == 422, answer.text
+            assert "between the years 1970 and 9000" in answer.json()["detail"]
