@@ -31,7 +31,7 @@ def empty_group() -> dict[str, Any]:
         "created": 0, "resolved": 0, "closed": 0, "escalated": 0,
         "backlog": {"total": 0, "ages": {label: 0 for label, _, _ in figures.AGES}},
         "first_response": {"count": 0}, "resolution": {"count": 0},
-        "resolved_cases": 0, "one_touch": 0, "touched": 0, "reopened": 0,
+        "one_touch": 0, "touched": 0, "reopened": 0,
         "sla": {"met": 0, "breached": 0, "in_progress": 0},
         "csat": {"surveys": 0, "responses": 0, "average": None, "satisfied": 0},
     }  # fmt: skip
@@ -46,7 +46,7 @@ def _derive(group: dict[str, Any]) -> dict[str, Any]:
     group.update(
         fcr_rate=_rate(group["one_touch"], group["touched"]),
         escalation_rate=_rate(group["escalated"], group["created"]),
-        reopen_rate=_rate(group["reopened"], group["resolved_cases"]),
+        reopen_rate=_rate(group["reopened"], group["resolved"]),
     )
     group["flat"] = {
         "created": group["created"], "resolved": group["resolved"], "closed": group["closed"],
@@ -68,9 +68,10 @@ def build(engine: Engine, period: Period, scope: Scope, now: datetime, sections:
     """
     totals = Scope(**{**scope.filters()})
     with engine.connect() as conn:
-        groups = _collect(conn, period, scope, now) if scope.by else {}
-        total = _collect(conn, period, totals, now).get(TOTAL) or _derive(empty_group())
-        sla = _sla_table(conn, period, totals)
+        groups = _collect(conn, period, scope, now)[0] if scope.by else {}
+        whole, sla_rows = _collect(conn, period, totals, now)
+    total = whole.get(TOTAL) or _derive(empty_group())
+    sla = _sla_table(sla_rows)
     ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, str(kv[0])))
     return {
         "period": period.as_json(),
@@ -82,7 +83,8 @@ def build(engine: Engine, period: Period, scope: Scope, now: datetime, sections:
     }
 
 
-def _collect(conn: Any, period: Period, scope: Scope, now: datetime) -> dict[Any, dict[str, Any]]:
+def _collect(conn: Any, period: Period, scope: Scope, now: datetime) -> tuple[dict[Any, dict[str, Any]], list[dict[str, Any]]]:
+    """Each group's figures, and the SLA rows they were summed from (the per-policy table reuses them)."""
     found: dict[Any, dict[str, Any]] = {}
 
     def merge(part: dict[Any, dict[str, Any]], into: str | None = None) -> None:
@@ -91,31 +93,30 @@ def _collect(conn: Any, period: Period, scope: Scope, now: datetime) -> dict[Any
             group[into].update(values) if into else group.update(values)
 
     merge(figures.created(conn, period, scope))
-    merge(figures.transitions(conn, period, scope))
+    merge(figures.closed(conn, period, scope))
     merge(figures.cohort(conn, period, scope))
     merge(figures.durations(conn, period, scope))
     merge(figures.backlog(conn, period, scope, now))
     merge(figures.csat(conn, period, scope), "csat")
-    for row in figures.sla_outcomes(conn, period, scope):
+    outcomes, running = figures.sla_outcomes(conn, period, scope), figures.sla_in_progress(conn, scope)
+    for row in outcomes:
         sla = found.setdefault(row["key"], empty_group())["sla"]
         sla["met"] += row["met"]
         sla["breached"] += row["breached"]
-    for row in figures.sla_in_progress(conn, scope):
+    for row in running:
         found.setdefault(row["key"], empty_group())["sla"]["in_progress"] += row["in_progress"]
     if scope.by is None:
         found.setdefault(TOTAL, empty_group())
-    return {key: _derive(group) for key, group in found.items()}
+    return {key: _derive(group) for key, group in found.items()}, [*outcomes, *running]
 
 
-def _sla_table(conn: Any, period: Period, scope: Scope) -> list[dict[str, Any]]:
-    """Per policy and target: met, breached, in progress, compliance."""
+def _sla_table(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per policy and target: met, breached, in progress, compliance (from the total's SLA rows)."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in figures.sla_outcomes(conn, period, scope):
+    for row in found:
         entry = rows.setdefault((row["policy"], row["target"]), {"met": 0, "breached": 0, "in_progress": 0})
-        entry["met"] += row["met"]
-        entry["breached"] += row["breached"]
-    for row in figures.sla_in_progress(conn, scope):
-        rows.setdefault((row["policy"], row["target"]), {"met": 0, "breached": 0, "in_progress": 0})["in_progress"] += row["in_progress"]
+        for figure in ("met", "breached", "in_progress"):
+            entry[figure] += row.get(figure, 0)
     return [
         {"policy": policy, "target": target, **entry, "compliance": _rate(entry["met"], entry["met"] + entry["breached"])}
         for (policy, target), entry in sorted(rows.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1])))

@@ -12,7 +12,9 @@ from casehub.model import Case, Event, SlaTarget
 from casehub.store.tables import cases, events
 
 __all__ = [
+    "BUSINESS_COLUMNS",
     "CaseFilter",
+    "business_seconds",
     "case_columns",
     "due_timers",
     "open_cases_page",
@@ -88,6 +90,20 @@ def next_sla_at(targets: list[Any]) -> Any:
     return min(times, default=None)
 
 
+# SLA targets whose business time reports read (FRT and TTR in business hours), and the columns they land in.
+BUSINESS_COLUMNS = {"first_response": "first_response_business_s", "resolution": "resolution_business_s"}
+
+
+def business_seconds(targets: list[Any]) -> dict[str, float | None]:
+    """The business seconds each met first-response and resolution clock counted (None while not met)."""
+    found: dict[str, float | None] = dict.fromkeys(BUSINESS_COLUMNS.values())
+    for t in targets:
+        t = t if isinstance(t, SlaTarget) else SlaTarget.model_validate(t)
+        if t.name in BUSINESS_COLUMNS and t.met_at is not None:
+            found[BUSINESS_COLUMNS[t.name]] = t.elapsed_seconds
+    return found
+
+
 def case_columns(values: dict[str, Any]) -> dict[str, Any]:
     """Case field values -> column values (JSON-ready, denormalised filter columns filled in)."""
     out: dict[str, Any] = {}
@@ -104,6 +120,7 @@ def case_columns(values: dict[str, Any]) -> dict[str, Any]:
             out[key] = [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value]
             if key == "sla":
                 out["next_sla_at"] = next_sla_at(value)
+                out.update(business_seconds(value))
         elif key in ("status", "priority", "type", "channel") and value is not None:
             out[key] = str(value)
         else:

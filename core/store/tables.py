@@ -108,13 +108,17 @@ cases = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("first_response_at", UTCDateTime, index=True),
     Column("resolved_at", UTCDateTime, index=True),
-    Column("closed_at", UTCDateTime),
+    Column("closed_at", UTCDateTime, index=True),
     Column("version", Integer, nullable=False),
     # What reports count per case, kept with the events that record it (the log's projection, like
     # first_response_at): resolved -> open transitions, public replies by agents, the first escalation.
     Column("reopens", Integer, nullable=False, server_default="0"),
     Column("agent_replies", Integer, nullable=False, server_default="0"),
     Column("escalated_at", UTCDateTime, index=True),
+    # The business seconds the met first-response and resolution SLA clocks counted (from the sla JSON, when
+    # it is written): FRT and TTR "in business hours" without reading JSON per case.
+    Column("first_response_business_s", Float),
+    Column("resolution_business_s", Float),
     # Least-open assignment counts each agent's open cases: answered from this index alone.
     Index("ix_cases_owner_status", "owner", "status"),
     sqlite_autoincrement=True,

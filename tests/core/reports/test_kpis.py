@@ -20,7 +20,7 @@ def report(week: Week, **scope: str) -> dict:
 def test_volumes_backlog_and_rates_of_the_week(week: Week) -> None:
     total = report(week)["total"]
     assert total["created"] == 5  # A B C D E; F was created the Friday before
-    assert total["resolved"] == 4  # F A B C (C twice, counted once)
+    assert total["resolved"] == 4  # F A B C, by their latest resolution (C: Wednesday)
     assert total["closed"] == 0
     # Open on Friday noon: D (created Tuesday 09:00, 3 days 3 h old) and E (pending, 2 days old).
     assert total["backlog"] == {"total": 2, "ages": {"<1d": 0, "1-3d": 1, "3-7d": 1, "7-30d": 0, ">30d": 0}}
@@ -119,7 +119,8 @@ def test_daily_series_for_the_charts(week: Week) -> None:
         series = daily(conn, Period(SINCE, UNTIL), Scope(), NOW)
     assert series["days"] == ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07", "2026-11-08"]
     assert series["created"] == [3, 1, 1, 0, 0, None, None]  # nothing is known about the weekend yet
-    assert series["resolved"] == [2, 2, 1, 0, 0, None, None]  # Mon F A; Tue B C; Wed C again
+    # By the day of each case's latest resolution: Mon F A; Tue B; Wed C (its Tuesday one was undone).
+    assert series["resolved"] == [2, 1, 1, 0, 0, None, None]
     # Open at the end of each day: Mon B C; Tue D; Wed D E (C reopened and resolved again); Thu, Fri D E.
     assert series["backlog"] == [2, 1, 2, 2, 2, None, None]
     assert series["frt_median_s"] == [2 * H, None, None, None, None, None, None]
