@@ -106,6 +106,7 @@ def main() -> None:
     rows.append(("full report, one quarter, --by queue", *timed(lambda: report(hub, quarter, Scope(by="queue")), args.repeat)))
     recent = Period.of(None, newest, now)
     rows.append(("dashboard figures (last 30 days)", *timed(lambda: dashboard(hub, recent, Scope()), args.repeat)))
+    rows.append(("dashboard figures (the quarter)", *timed(lambda: dashboard(hub, quarter, Scope()), args.repeat)))
 
     base, stop = serve(hub)
     try:
@@ -130,9 +131,9 @@ def main() -> None:
     with hub.engine.connect() as conn:
         for name, call in [
             ("created", lambda: figures.created(conn, quarter, scope)),
-            ("transitions", lambda: figures.transitions(conn, quarter, scope)),
+            ("closed", lambda: figures.closed(conn, quarter, scope)),
             ("cohort", lambda: figures.cohort(conn, quarter, scope)),
-            ("durations (4 percentiles)", lambda: figures.durations(conn, quarter, scope)),
+            ("durations (4 percentiles)", lambda: [figures.duration(conn, quarter, scope, m, b) for m in figures.MEASURES for b in (False, True)]),
             ("backlog (past moment)", lambda: figures.backlog(conn, quarter, scope, now)),
             ("sla outcomes", lambda: figures.sla_outcomes(conn, quarter, scope)),
             ("sla in progress", lambda: figures.sla_in_progress(conn, scope)),

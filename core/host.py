@@ -126,7 +126,9 @@ class PluginHost:
         found: list[tuple[str, dict[str, Any]]] = []
         for plugin, function, argnames in self._impls("report_section"):
             try:
-                section = self._call(function, argnames, {"conn": conn, "period": period, "scope": scope, "hub": hub})
+                # A savepoint: a failed query must not leave the connection's transaction unusable for the next.
+                with conn.begin_nested():
+                    section = self._call(function, argnames, {"conn": conn, "period": period, "scope": scope, "hub": hub})
             except Exception as exc:
                 log.exception("plugin %s: report_section failed", plugin)
                 found.append((plugin, {"error": f"plugin {plugin}: {type(exc).__name__}: {exc}"}))

@@ -19,16 +19,20 @@ from casehub.store.tables import cases, events
 
 __all__ = [
     "AGES",
+    "MEASURES",
     "OPEN",
     "backlog",
+    "closed",
     "cohort",
     "created",
     "csat",
-    "durations",
+    "duration",
     "event_source",
+    "open_at",
+    "percentiles",
+    "reopened_since",
     "sla_in_progress",
     "sla_outcomes",
-    "closed",
 ]
 
 OPEN = ("new", "open", "pending", "on_hold")
@@ -93,20 +97,23 @@ def cohort(conn: Connection, period: Period, scope: Scope) -> Grouped:
     return {scope.key_of(r): {"resolved": r[-4], "one_touch": r[-3], "touched": r[-2], "reopened": r[-1]} for r in rows}
 
 
-def durations(conn: Connection, period: Period, scope: Scope) -> Grouped:
-    """First response and resolution times (calendar and business seconds): count, median, p90."""
-    found: Grouped = {}
-    measures = {
-        "first_response": (cases.c.first_response_at, Seconds(cases.c.first_response_at, cases.c.created_at),
-                           cases.c.first_response_business_s),
-        "resolution": (cases.c.resolved_at, Seconds(cases.c.resolved_at, cases.c.created_at),
-                       cases.c.resolution_business_s),
-    }  # fmt: skip
-    for name, (moment, calendar, business) in measures.items():
-        for suffix, value in (("", calendar), ("business_", business)):
-            for key, stat in percentiles(conn, scope, value, _within(moment, period)).items():
-                found.setdefault(key, {}).setdefault(name, {}).update({f"{suffix}{k}": v for k, v in stat.items()})
-    return found
+# Durations reported per case: the moment that ends them, and the business seconds the SLA clock counted.
+MEASURES: dict[str, tuple[Any, Any]] = {
+    "first_response": (cases.c.first_response_at, cases.c.first_response_business_s),
+    "resolution": (cases.c.resolved_at, cases.c.resolution_business_s),
+}
+
+
+def duration(conn: Connection, period: Period, scope: Scope, measure: str, business: bool) -> Grouped:
+    """First response or resolution time of the cases it ended for in the period: count, median, p90.
+
+    Calendar seconds from creation, or (``business``) the seconds the SLA
+    clock counted, which leaves out time outside business hours and paused time.
+    """
+    moment, counted = MEASURES[measure]
+    value = counted if business else Seconds(moment, cases.c.created_at)
+    prefix = "business_" if business else ""
+    return {key: {f"{prefix}{k}": v for k, v in stat.items()} for key, stat in percentiles(conn, scope, value, _within(moment, period)).items()}
 
 
 def percentiles(conn: Connection, scope: Scope, value: Any, *where: Any, key: Any = None) -> Grouped:
@@ -192,30 +199,27 @@ def reopened_since(conn: Connection, scope: Scope, moment: datetime, now: dateti
 
     Such a case was open at any T >= ``moment`` exactly when ``open now + the
     changes at or after T`` is 1: each later resolution means it was open
-    before, each later reopen that it was not. Only reopened cases changed
-    since ``moment`` are read, through the status, resolved_at and closed_at
-    indexes, and their events through the case's own index.
+    before, each later reopen that it was not. Both queries go through
+    partial indexes: the reopened cases (``ix_cases_reopened``) and the
+    status changes (``ix_events_status_changes``).
     """
     touched = [cases.c.status.in_(OPEN)]
     if moment < now:
         touched += [cases.c.resolved_at >= moment, cases.c.closed_at >= moment]
-    candidates = (
-        select(cases.c.id, cases.c.status, cases.c.created_at, *scope.keys(), *extra)
-        .where(*scope.conditions(), cases.c.reopens > 0, cases.c.created_at < now, or_(*touched))
-    )
-    rows = {r.id: r for r in conn.execute(candidates)}
+    which = [*scope.conditions(), cases.c.reopens > 0, cases.c.created_at < now, or_(*touched)]
+    rows = {r.id: r for r in conn.execute(select(cases.c.id, cases.c.status, cases.c.created_at, *scope.keys(), *extra).where(*which))}
     changes: dict[str, list[tuple[datetime, int]]] = {case_id: [] for case_id in rows}
     if rows and moment < now:
         came, to = JsonText(events.c.data, "from"), JsonText(events.c.data, "to")
         flip = case((and_(came.in_(OPEN), to.in_(STOPPED)), 1), (and_(came.in_(STOPPED), to.in_(OPEN)), -1), else_=0)
-        ids = list(rows)
-        for start in range(0, len(ids), 5000):
-            query = select(events.c.case_id, events.c.at, flip).where(
-                events.c.case_id.in_(ids[start:start + 5000]), events.c.type == "case.status_changed", events.c.at >= moment
-            )
-            for case_id, at, n in conn.execute(query):
-                if n:
-                    changes[case_id].append((at, n))
+        query = (
+            select(events.c.case_id, events.c.at, flip)
+            .select_from(events.join(cases, cases.c.id == events.c.case_id))
+            .where(*which, events.c.type == "case.status_changed", events.c.at >= moment)
+        )
+        for case_id, at, n in conn.execute(query):
+            if n and case_id in changes:  # a case reopened between the two queries has no row: left out
+                changes[case_id].append((at, n))
     return [(r, changes[case_id]) for case_id, r in rows.items()]
 
 

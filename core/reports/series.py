@@ -6,18 +6,20 @@ the backlog is the number of open cases at the end of each day.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from bisect import bisect_left, bisect_right
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, literal, select
 
-from casehub.reports.figures import OPEN, event_source, open_at, percentiles, reopened_since
+from casehub.reports.figures import OPEN, event_source, percentiles, reopened_since
+from casehub.reports.parallel import Query
 from casehub.reports.period import Period
 from casehub.reports.scope import Scope
 from casehub.reports.sql import Day, JsonFlag, Seconds
 from casehub.store.tables import cases, events
 
-__all__ = ["daily"]
+__all__ = ["assemble", "daily", "queries"]
 
 
 def _per_day(conn: Connection, scope: Scope, day: Any, columns: list[Any], *where: Any, joined: bool = False) -> dict[str, tuple[Any, ...]]:
@@ -26,10 +28,19 @@ def _per_day(conn: Connection, scope: Scope, day: Any, columns: list[Any], *wher
     return {r.day: tuple(r)[1:] for r in conn.execute(query)}
 
 
-def _backlog(conn: Connection, period: Period, scope: Scope, now: datetime, days: list[date]) -> dict[str, int]:
-    """Open cases at the end of each day (now, for today), by the definition of :func:`figures.backlog`."""
-    conditions = scope.conditions()
-    plain = cases.c.reopens == 0
+def _day_ends(period: Period, now: datetime) -> list[datetime]:
+    """The moment each day's backlog is taken: its end, or now for today; days after today have none."""
+    ends = []
+    for day in period.days():
+        if day > now.date():
+            break
+        ends.append(min(datetime.combine(day + timedelta(days=1), time(), UTC), now))
+    return ends
+
+
+def _plain_backlog(conn: Connection, period: Period, scope: Scope) -> tuple[list[Any], list[Any]]:
+    """Cases never reopened, by creation day ("" before the period): open now; resolved since the period began (by day)."""
+    conditions, plain = scope.conditions(), cases.c.reopens == 0
     created = case((cases.c.created_at < period.since, literal("")), else_=Day(cases.c.created_at)).label("cday")
     still_open = conn.execute(
         select(created, func.count()).where(*conditions, plain, cases.c.status.in_(OPEN)).group_by(created)
@@ -38,46 +49,89 @@ def _backlog(conn: Connection, period: Period, scope: Scope, now: datetime, days
     resolved_later = conn.execute(
         select(created, resolved, func.count()).where(*conditions, plain, cases.c.resolved_at >= period.since).group_by(created, resolved)
     ).all()
-    reopened = reopened_since(conn, scope, period.since, now)
-    found: dict[str, int] = {}
-    for day in days:
-        key = day.isoformat()
-        if day > now.date():
-            break
-        end = min(datetime.combine(day + timedelta(days=1), time(), UTC), now)
-        level = sum(n for cday, n in still_open if cday <= key)  # "" (before the period) sorts first
-        level += sum(n for cday, rday, n in resolved_later if cday <= key < rday) if end < now else 0
-        level += sum(1 for row, changes in reopened if open_at(row, changes, end))
+    return still_open, resolved_later
+
+
+def _backlog(period: Period, now: datetime, plain: tuple[list[Any], list[Any]], reopened: list[Any]) -> dict[str, int]:
+    """Open cases at the end of each day, by the definition of :func:`figures.backlog`.
+
+    Each case adds one to the days whose end falls in a stretch of time it
+    was open: a difference array over the days, so the work grows with the
+    cases, not with cases times days.
+    """
+    ends = _day_ends(period, now)
+    keys = [d.isoformat() for d in period.days()][: len(ends)]
+    steps = [0] * (len(ends) + 1)
+
+    def add(first: int, stop: int, n: int) -> None:
+        if first < stop:
+            steps[first] += n
+            steps[stop] -= n
+
+    index = {key: i for i, key in enumerate(keys)}
+    past = bisect_left(ends, now)  # the days that ended before now: the ones a later resolution concerns
+    still_open, resolved_later = plain
+    for cday, n in still_open:
+        add(index.get(cday, 0 if cday < keys[0] else len(ends)) if keys else 0, len(ends), n)
+    for cday, rday, n in resolved_later:  # open at the end of the days from its creation to the one before its resolution
+        first = index.get(cday, 0 if cday < keys[0] else len(ends)) if keys else 0
+        add(first, min(index.get(rday, len(ends) if rday > keys[-1] else 0) if keys else 0, past), n)
+    for row, changes in reopened:
+        # Walking back from now: before a resolution the case was open, before a reopening it was not.
+        level, upper = (row.status in OPEN), len(ends)
+        for at, n in sorted(changes, reverse=True):
+            # Days ending after this change saw the level after it; one ending at its very moment
+            # the level before it (figures.open_at counts changes at >= T).
+            lower = bisect_right(ends, at)
+            if level == 1:
+                add(max(lower, bisect_right(ends, row.created_at)), upper, 1)
+            level += n
+            upper = lower
+        if level == 1:
+            add(bisect_right(ends, row.created_at), upper, 1)
+    found, level = {}, 0
+    for i, key in enumerate(keys):
+        level += steps[i]
         found[key] = level
     return found
 
 
-def daily(conn: Connection, period: Period, scope: Scope, now: datetime) -> dict[str, Any]:
-    days = period.days()
+def queries(period: Period, scope: Scope, now: datetime) -> dict[str, Query]:
+    """The series' queries, by name; independent of one another and of the report's."""
+    return {
+        "series:created": lambda c: _per_day(c, scope, Day(cases.c.created_at), [func.count()],
+                                             cases.c.created_at >= period.since, cases.c.created_at < period.until),
+        "series:resolved": lambda c: _per_day(c, scope, Day(cases.c.resolved_at), [func.count()],
+                                              cases.c.resolved_at >= period.since, cases.c.resolved_at < period.until),
+        "series:backlog_plain": lambda c: _plain_backlog(c, period, scope),
+        "series:backlog_reopened": lambda c: reopened_since(c, scope, period.since, now),
+        "series:frt": lambda c: percentiles(c, scope, Seconds(cases.c.first_response_at, cases.c.created_at),
+                                            cases.c.first_response_at >= period.since,
+                                            cases.c.first_response_at < period.until, key=Day(cases.c.first_response_at)),
+        "series:ttr": lambda c: percentiles(c, scope, Seconds(cases.c.resolved_at, cases.c.created_at),
+                                            cases.c.resolved_at >= period.since, cases.c.resolved_at < period.until,
+                                            key=Day(cases.c.resolved_at)),
+        "series:sla": lambda c: _per_day(
+            c, scope, Day(events.c.at),
+            [func.sum(case((and_(events.c.type == "sla.met", JsonFlag(events.c.data, "within_target")), 1), else_=0)),
+             func.sum(case((events.c.type == "sla.breached", 1), else_=0))],
+            events.c.type.in_(("sla.met", "sla.breached")), events.c.at >= period.since, events.c.at < period.until, joined=True,
+        ),
+    }  # fmt: skip
+
+
+def assemble(period: Period, now: datetime, results: dict[str, Any]) -> dict[str, Any]:
+    """The series from the results of :func:`queries`."""
+    keys = [d.isoformat() for d in period.days()]
     today = now.date().isoformat()
-    created = _per_day(conn, scope, Day(cases.c.created_at), [func.count()],
-                       cases.c.created_at >= period.since, cases.c.created_at < period.until)  # fmt: skip
-    resolved = _per_day(conn, scope, Day(cases.c.resolved_at), [func.count()],
-                        cases.c.resolved_at >= period.since, cases.c.resolved_at < period.until)  # fmt: skip
-    backlog = _backlog(conn, period, scope, now, days)
-    frt = percentiles(conn, scope, Seconds(cases.c.first_response_at, cases.c.created_at),
-                      cases.c.first_response_at >= period.since, cases.c.first_response_at < period.until,
-                      key=Day(cases.c.first_response_at))  # fmt: skip
-    ttr = percentiles(conn, scope, Seconds(cases.c.resolved_at, cases.c.created_at),
-                      cases.c.resolved_at >= period.since, cases.c.resolved_at < period.until,
-                      key=Day(cases.c.resolved_at))  # fmt: skip
-    sla = _per_day(
-        conn, scope, Day(events.c.at),
-        [func.sum(case((and_(events.c.type == "sla.met", JsonFlag(events.c.data, "within_target")), 1), else_=0)),
-         func.sum(case((events.c.type == "sla.breached", 1), else_=0))],
-        events.c.type.in_(("sla.met", "sla.breached")), events.c.at >= period.since, events.c.at < period.until, joined=True,
-    )  # fmt: skip
+    created, resolved, sla = results["series:created"], results["series:resolved"], results["series:sla"]
+    frt, ttr = results["series:frt"], results["series:ttr"]
+    backlog = _backlog(period, now, results["series:backlog_plain"], results["series:backlog_reopened"])
 
     def compliance(key: str) -> float | None:
         met, breached = sla.get(key, (0, 0))
         return round(met / (met + breached), 4) if met or breached else None
 
-    keys = [d.isoformat() for d in days]
     return {
         "days": keys,
         "created": [created.get(d, (0,))[0] if d <= today else None for d in keys],
@@ -87,3 +141,8 @@ def daily(conn: Connection, period: Period, scope: Scope, now: datetime) -> dict
         "ttr_median_s": [ttr.get(d, {}).get("median_s") for d in keys],
         "sla_compliance": [compliance(d) for d in keys],
     }
+
+
+def daily(conn: Connection, period: Period, scope: Scope, now: datetime) -> dict[str, Any]:
+    """The series on one connection (the dashboard runs :func:`queries` side by side instead)."""
+    return assemble(period, now, {name: query(conn) for name, query in queries(period, scope, now).items()})

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from casehub.reports import figures
+from casehub.reports.parallel import Query, gather
 from casehub.reports.period import Period
 from casehub.reports.scope import TOTAL, Scope
 
-__all__ = ["FIGURES", "build", "empty_group"]
+__all__ = ["FIGURES", "assemble", "build", "empty_group", "queries"]
 
 # The flat figures of a group, in the order tables and CSV show them.
 FIGURES = [
@@ -60,54 +61,76 @@ def _derive(group: dict[str, Any]) -> dict[str, Any]:
     return group
 
 
-def build(engine: Engine, period: Period, scope: Scope, now: datetime, sections: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
-    """The full report as JSON-ready data: ``groups`` (one per value of ``by``), ``total``, ``sla``.
+def queries(period: Period, scope: Scope, now: datetime) -> dict[str, Query]:
+    """Every query of the report, by name: the total's, and the split's when there is one. None depends on another."""
+    found: dict[str, Query] = {}
+    parts = [("total", Scope(**scope.filters()))] + ([("groups", scope)] if scope.by else [])
+    for part, within in parts:
+        found |= {
+            f"{part}:created": lambda c, s=within: figures.created(c, period, s),
+            f"{part}:closed": lambda c, s=within: figures.closed(c, period, s),
+            f"{part}:cohort": lambda c, s=within: figures.cohort(c, period, s),
+            f"{part}:backlog": lambda c, s=within: figures.backlog(c, period, s, now),
+            f"{part}:csat": lambda c, s=within: figures.csat(c, period, s),
+            f"{part}:sla_outcomes": lambda c, s=within: figures.sla_outcomes(c, period, s),
+            f"{part}:sla_in_progress": lambda c, s=within: figures.sla_in_progress(c, s),
+        }
+        for measure in figures.MEASURES:
+            for business in (False, True):
+                found[f"{part}:{measure}:{business}"] = lambda c, s=within, m=measure, b=business: figures.duration(c, period, s, m, b)
+    return found
+
+
+def assemble(period: Period, scope: Scope, results: dict[str, Any], sections: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
+    """The report from the results of :func:`queries` (and the plugins' sections).
 
     The total is computed on its own (not summed from the groups): medians do
     not add up.
     """
-    totals = Scope(**{**scope.filters()})
-    with engine.connect() as conn:
-        groups = _collect(conn, period, scope, now)[0] if scope.by else {}
-        whole, sla_rows = _collect(conn, period, totals, now)
-    total = whole.get(TOTAL) or _derive(empty_group())
-    sla = _sla_table(sla_rows)
+    groups = _collect(results, "groups")[0] if scope.by else {}
+    whole, sla_rows = _collect(results, "total")
+    if scope.by is None:
+        whole.setdefault(TOTAL, empty_group())
+    total = _derive(whole.get(TOTAL) or empty_group())
     ordered = sorted(groups.items(), key=lambda kv: (kv[0] is None, str(kv[0])))
     return {
         "period": period.as_json(),
         **scope.as_json(),
-        "groups": [{"key": key, **group} for key, group in ordered],
+        "groups": [{"key": key, **_derive(group)} for key, group in ordered],
         "total": total,
-        "sla": sla,
+        "sla": _sla_table(sla_rows),
         "sections": dict(sections or []),
     }
 
 
-def _collect(conn: Any, period: Period, scope: Scope, now: datetime) -> tuple[dict[Any, dict[str, Any]], list[dict[str, Any]]]:
-    """Each group's figures, and the SLA rows they were summed from (the per-policy table reuses them)."""
+def build(engine: Engine, period: Period, scope: Scope, now: datetime, sections: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
+    """The full report as JSON-ready data: ``groups`` (one per value of ``by``), ``total``, ``sla``."""
+    return assemble(period, scope, gather(engine, queries(period, scope, now)), sections)
+
+
+def _collect(results: dict[str, Any], part: str) -> tuple[dict[Any, dict[str, Any]], list[dict[str, Any]]]:
+    """One part's groups, and the SLA rows they were summed from (the per-policy table reuses the total's)."""
     found: dict[Any, dict[str, Any]] = {}
 
-    def merge(part: dict[Any, dict[str, Any]], into: str | None = None) -> None:
-        for key, values in part.items():
+    def merge(part_result: dict[Any, dict[str, Any]], into: str | None = None) -> None:
+        for key, values in part_result.items():
             group = found.setdefault(key, empty_group())
             group[into].update(values) if into else group.update(values)
 
-    merge(figures.created(conn, period, scope))
-    merge(figures.closed(conn, period, scope))
-    merge(figures.cohort(conn, period, scope))
-    merge(figures.durations(conn, period, scope))
-    merge(figures.backlog(conn, period, scope, now))
-    merge(figures.csat(conn, period, scope), "csat")
-    outcomes, running = figures.sla_outcomes(conn, period, scope), figures.sla_in_progress(conn, scope)
+    for name in ("created", "closed", "cohort", "backlog"):
+        merge(results[f"{part}:{name}"])
+    merge(results[f"{part}:csat"], "csat")
+    for measure in figures.MEASURES:
+        for business in (False, True):
+            merge(results[f"{part}:{measure}:{business}"], measure)
+    outcomes, running = results[f"{part}:sla_outcomes"], results[f"{part}:sla_in_progress"]
     for row in outcomes:
         sla = found.setdefault(row["key"], empty_group())["sla"]
         sla["met"] += row["met"]
         sla["breached"] += row["breached"]
     for row in running:
         found.setdefault(row["key"], empty_group())["sla"]["in_progress"] += row["in_progress"]
-    if scope.by is None:
-        found.setdefault(TOTAL, empty_group())
-    return {key: _derive(group) for key, group in found.items()}, [*outcomes, *running]
+    return found, [*outcomes, *running]
 
 
 def _sla_table(found: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, select
 
+from casehub.reports import series
+from casehub.reports.parallel import Query, gather
 from casehub.reports.period import Period
 from casehub.reports.risk import at_risk, breached
 from casehub.reports.scope import Scope
-from casehub.reports.series import daily
-from casehub.reports.summary import build
+from casehub.reports.summary import assemble, queries
 from casehub.store.tables import cases
 
 if TYPE_CHECKING:
@@ -41,21 +42,38 @@ def _choices(conn: Any, name: str, period: Period) -> list[str]:
 
 def report(hub: Hub, period: Period, scope: Scope) -> dict[str, Any]:
     """The full report, with each plugin's ``report_section``."""
-    with hub.engine.connect() as conn:
-        sections = hub.plugins.report_sections(conn, period, scope, hub)
-    return build(hub.engine, period, scope, hub.clock(), sections)
+    found = gather(hub.engine, {**queries(period, scope, hub.clock()), "sections": _sections(hub, period, scope)})
+    return assemble(period, scope, found, found["sections"])
+
+
+def _sections(hub: Hub, period: Period, scope: Scope) -> Query:
+    return lambda conn: hub.plugins.report_sections(conn, period, scope, hub)
 
 
 def dashboard(hub: Hub, period: Period, scope: Scope) -> dict[str, Any]:
-    """Tiles with the previous period's values, daily series, the at-risk and breached lists, filter choices."""
+    """Tiles with the previous period's values, daily series, the at-risk and breached lists, filter choices.
+
+    Every query of it (both periods' reports, the series, the lists) runs in
+    one :func:`gather`, side by side.
+    """
     now = hub.clock()
     scope = Scope(**scope.filters())  # the dashboard filters; it does not split
-    current = report(hub, period, scope)
-    before = build(hub.engine, period.previous(), scope, now)["total"]["flat"]
-    with hub.engine.connect() as conn:
-        series = daily(conn, period, scope, now)
-        risky, late = at_risk(conn, scope, now), breached(conn, scope)
-        options = {name: _choices(conn, name, period) for name in FILTERABLE}
+    before_period = period.previous()
+    plan: dict[str, Query] = {
+        **queries(period, scope, now),
+        **{f"before:{name}": query for name, query in queries(before_period, scope, now).items()},
+        **series.queries(period, scope, now),
+        "sections": _sections(hub, period, scope),
+        "at_risk": lambda conn: at_risk(conn, scope, now),
+        "breached": lambda conn: breached(conn, scope),
+        **{f"options:{name}": (lambda conn, n=name: _choices(conn, n, period)) for name in FILTERABLE},
+    }
+    found = gather(hub.engine, plan)
+    current = assemble(period, scope, found, found["sections"])
+    before = assemble(before_period, scope, {k.removeprefix("before:"): v for k, v in found.items() if k.startswith("before:")})
+    before = before["total"]["flat"]
+    options = {name: found[f"options:{name}"] for name in FILTERABLE}
+    risky, late, series_found = found["at_risk"], found["breached"], series.assemble(period, now, found)
     flat = current["total"]["flat"]
     tiles = [
         {"figure": f, "label": label, "unit": unit, "higher_is_better": better, "value": flat[f], "previous": before[f]}
@@ -68,7 +86,7 @@ def dashboard(hub: Hub, period: Period, scope: Scope) -> dict[str, Any]:
         "options": options,
         "tiles": tiles,
         "report": current,
-        "series": series,
+        "series": series_found,
         "at_risk": risky,
         "breached": late,
     }

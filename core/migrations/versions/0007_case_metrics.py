@@ -29,6 +29,8 @@ _events = sa.table(
     sa.column("actor", sa.String),
     sa.column("data", sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")),
 )
+_REOPENED = sa.text("reopens > 0")
+_STATUS_CHANGE = sa.text("type = 'case.status_changed'")
 _cases = sa.table(
     "cases",
     sa.column("id", sa.String),
@@ -51,6 +53,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cases_closed_at"), ["closed_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_escalated_at"), ["escalated_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_type"), ["type"], unique=False)
+        batch_op.create_index("ix_cases_reopened", ["resolved_at", "closed_at", "status", "created_at", "id"],
+                              unique=False, postgresql_where=_REOPENED, sqlite_where=_REOPENED)  # fmt: skip
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index("ix_events_status_changes", ["case_id", "at"], unique=False,
+                              postgresql_where=_STATUS_CHANGE, sqlite_where=_STATUS_CHANGE)  # fmt: skip
     e, c = _events, _cases
     mine = e.c.case_id == c.c.id
     data = e.c.data
@@ -99,7 +106,10 @@ def _fill_business_seconds() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index("ix_events_status_changes")
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_reopened")
         batch_op.drop_index(batch_op.f("ix_cases_type"))
         batch_op.drop_index(batch_op.f("ix_cases_escalated_at"))
         batch_op.drop_index(batch_op.f("ix_cases_closed_at"))

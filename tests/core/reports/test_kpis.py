@@ -131,6 +131,29 @@ def test_daily_series_for_the_charts(week: Week) -> None:
     assert series["sla_compliance"] == [0.8, 0.6667, 0.5, None, None, None, None]
 
 
+def test_backlog_series_equals_the_backlog_at_each_days_end(week: Week) -> None:
+    """The chart's levels (one pass over the cases) and the report's backlog (one moment) are one definition."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from casehub.reports.figures import backlog
+    from casehub.reports.scope import TOTAL
+    from casehub.reports.series import daily
+
+    # The week goes on into Saturday: A reopened on Friday afternoon, resolved, reopened again.
+    week.step(at(6, 14)), week.status("A", "open")
+    week.step(at(7, 9)), week.status("A", "resolved")
+    week.step(at(7, 10)), week.status("A", "open")
+    now = at(7, 12)
+    with week.hub.engine.connect() as conn:
+        series = daily(conn, Period(SINCE, UNTIL), Scope(), now)
+        # Fri and Sat: D, E and A (open at Friday's end, and again since Saturday 10:00).
+        assert series["backlog"] == [2, 1, 2, 2, 3, 3, None]
+        for day, level in zip(series["days"], series["backlog"][:6], strict=False):
+            end = min(datetime.combine(datetime.fromisoformat(day) + timedelta(days=1), time(), UTC), now)
+            found = backlog(conn, Period(SINCE, end), Scope(), now)
+            assert found.get(TOTAL, {"backlog": {"total": 0}})["backlog"]["total"] == level, day
+
+
 def test_cases_at_risk_and_breached(week: Week) -> None:
     from casehub.reports.risk import at_risk, breached
 
