@@ -32,6 +32,8 @@ from sqlalchemy import func, select
 
 from casehub.host import PluginHost
 from casehub.hub import build_hub
+from casehub.plugins import jira as jira_plugin
+from casehub.plugins.jira import report as jira_report
 from casehub.reports import Period, Scope, dashboard, figures, report
 from casehub.reports.risk import at_risk, breached
 from casehub.reports.series import daily
@@ -90,8 +92,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    hub = build_hub({"casehub": {"database_url": args.url, "auto_migrate": False}, "api": {"tokens": [TOKEN]}},
-                    plugins=PluginHost())  # fmt: skip
+    # With the Jira plugin configured, so the report carries its "jira feedback" section (no Jira is called).
+    host = PluginHost()
+    host.register(jira_plugin, "jira")
+    config = {"casehub": {"database_url": args.url, "auto_migrate": False}, "api": {"tokens": [TOKEN]},
+              "jira": {"url": "http://127.0.0.1:9", "email": "bench@example.com", "api_token": "unused", "project": "FB"}}
+    hub = build_hub(config, plugins=host)  # fmt: skip
     with hub.engine.connect() as conn:
         total_cases = conn.execute(select(func.count()).select_from(cases)).scalar_one()
         total_events = conn.execute(select(func.max(events.c.id))).scalar_one()
@@ -140,6 +146,7 @@ def main() -> None:
             ("csat", lambda: figures.csat(conn, quarter, scope)),
             ("daily series (30 days)", lambda: daily(conn, recent, scope, now)),
             ("at risk + breached", lambda: (at_risk(conn, scope, now), breached(conn, scope))),
+            ("jira feedback section", lambda: jira_report.figures(conn, quarter, scope)),
         ]:
             parts.append((name, *timed(call, args.repeat)))
 

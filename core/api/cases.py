@@ -7,7 +7,6 @@ Their docstrings are the operations' descriptions in ``/openapi.json``.
 
 from __future__ import annotations
 
-import inspect
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,9 +14,8 @@ from fastapi import Depends, Query, Request, Response
 
 from casehub.api.auth import Principal, reader, writer
 from casehub.api.common import (
-    ETAG, READ, WRITE, Ref, case_response, case_router, check_ref, hub_of, json_response
+    ETAG, READ, WRITE, Ref, case_response, case_router, check_ref, hub_of, json_response, query_names, reject_unknown_query
 )
-from casehub.api.problems import ApiProblem
 from casehub.api.schemas import AssignRequest, CasePage, StatusRequest, problem_responses
 from casehub.model import Case, CaseChanges, CaseDraft, CaseType, Channel, Priority, ShortText, Status
 from casehub.store.cases import CaseFilter
@@ -79,12 +77,7 @@ def list_cases(
     Pages are keyset-paginated: walking them with `next_cursor` (or the `Link: rel="next"`
     header) yields every case once, even while new cases arrive.
     """
-    unknown = sorted(set(request.query_params) - _LIST_PARAMS)
-    if unknown:  # a misspelt filter would silently widen the list (and whatever a script does with it)
-        names = ", ".join(name[:64] for name in unknown)
-        raise ApiProblem(422, f"unknown query parameter(s): {names}; see /openapi.json", code="validation_error",
-                         errors=[{"field": f"query.{name[:64]}", "message": "Extra inputs are not permitted"}
-                                 for name in unknown])
+    reject_unknown_query(request, _LIST_PARAMS)
     hub = hub_of(request)
     flt = CaseFilter(
         status=[str(s) for s in status],
@@ -105,7 +98,7 @@ def list_cases(
     return json_response(CasePage(items=page.items, next_cursor=page.next_cursor), headers=headers)
 
 
-_LIST_PARAMS = frozenset(name for name in inspect.signature(list_cases).parameters if name not in ("request", "_"))
+_LIST_PARAMS = query_names(list_cases)
 
 
 @router.get("/{ref}", summary="Read a case", response_model=Case, responses={**READ, 200: {"headers": ETAG}})

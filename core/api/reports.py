@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from casehub.api.auth import Principal, reader
-from casehub.api.common import hub_of
+from casehub.api.common import hub_of, query_names, reject_unknown_query
 from casehub.api.problems import ApiProblem
 from casehub.api.schemas import problem_responses
 from casehub.reports import Period, Scope, dashboard, report
@@ -62,6 +62,7 @@ def summary(
     owner: Value = None,
 ) -> JSONResponse:
     """The document `casehub report --format json` prints; definitions in docs/reporting.md."""
+    reject_unknown_query(request, _SUMMARY_PARAMS)
     hub = hub_of(request)
     filters = {"queue": queue, "channel": channel, "priority": priority, "type": type, "owner": owner}
     period, scope = parse_query(hub, since, until, filters, by)
@@ -79,6 +80,10 @@ def dashboard_figures(
     priority: Value = None,
 ) -> JSONResponse:
     """Tiles with the previous period's values, per-day series, the at-risk and breached cases, filter choices."""
+    reject_unknown_query(request, _DASHBOARD_PARAMS)
     hub = hub_of(request)
     period, scope = parse_query(hub, since, until, {"queue": queue, "channel": channel, "priority": priority})
     return JSONResponse(dashboard(hub, period, scope))
+
+
+_SUMMARY_PARAMS, _DASHBOARD_PARAMS = query_names(summary), query_names(dashboard_figures)

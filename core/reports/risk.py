@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select, true
 
-from casehub.reports.figures import OPEN
+from casehub.reports.figures import OPEN, open_first
 from casehub.reports.scope import Scope
 from casehub.reports.sql import JsonText, json_elements
 from casehub.store.cases import format_number
@@ -46,7 +46,7 @@ def breached(conn: Connection, scope: Scope, limit: int = 20) -> list[dict[str, 
     """Open cases with a breached clock that is still not met, longest overdue first."""
     clock = json_elements(conn.dialect.name, cases.c.sla)
     since = func.min(JsonText(clock.c.value, "breached_at")).label("since")
-    worst = (
+    worst = open_first(
         select(cases.c.seq, since)
         .select_from(cases.join(clock, true()))
         .where(
@@ -57,8 +57,7 @@ def breached(conn: Connection, scope: Scope, limit: int = 20) -> list[dict[str, 
         .group_by(cases.c.seq)
         .order_by(since, cases.c.seq)
         .limit(limit)
-        .subquery()
-    )
+    ).subquery()
     query = select(*_SHOWN, cases.c.sla).join(worst, worst.c.seq == cases.c.seq).order_by(worst.c.since, cases.c.seq)
     found = []
     for r in conn.execute(query):

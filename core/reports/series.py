@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, literal, select
 
-from casehub.reports.figures import OPEN, event_source, percentiles, reopened_since
+from casehub.reports.figures import OPEN, event_source, open_first, percentiles, reopened_since
 from casehub.reports.parallel import Query
 from casehub.reports.period import Period
 from casehub.reports.scope import Scope
@@ -43,7 +43,7 @@ def _plain_backlog(conn: Connection, period: Period, scope: Scope) -> tuple[list
     conditions, plain = scope.conditions(), cases.c.reopens == 0
     created = case((cases.c.created_at < period.since, literal("")), else_=Day(cases.c.created_at)).label("cday")
     still_open = conn.execute(
-        select(created, func.count()).where(*conditions, plain, cases.c.status.in_(OPEN)).group_by(created)
+        open_first(select(created, func.count()).where(*conditions, plain, cases.c.status.in_(OPEN)).group_by(created))
     ).all()
     resolved = Day(cases.c.resolved_at).label("rday")
     resolved_later = conn.execute(

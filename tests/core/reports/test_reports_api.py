@@ -51,6 +51,8 @@ def test_bad_parameters_are_named(week: Week, serve: Serve) -> None:
         by = api.get("/api/v1/reports/summary", params={"by": "colour"})
         nul = api.get("/api/v1/reports/dashboard", params={"queue": "bill\x00ing"})
         long = api.get("/api/v1/reports/summary", params={"queue": "q" * 300})
+        misspelt = api.get("/api/v1/reports/summary", params={"queu": "billing"})  # would count every queue
+        not_here = api.get("/api/v1/reports/dashboard", params={"by": "queue", "owner": "alice"})  # the dashboard does not split
     assert since.status_code == 422 and since.json()["errors"][0]["field"] == "query.since"
     assert month.status_code == 422 and month.json()["errors"][0]["field"] == "query.since"
     assert "expected a date (2026-07-01) or an ISO 8601 time, got '2026-13-01'" in month.json()["detail"]
@@ -58,6 +60,10 @@ def test_bad_parameters_are_named(week: Week, serve: Serve) -> None:
     assert by.status_code == 422 and "query.by" in by.text
     assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "query.queue"
     assert long.status_code == 422 and "query.queue" in long.text
+    assert misspelt.status_code == 422 and misspelt.json()["errors"] == [
+        {"field": "query.queu", "message": "Extra inputs are not permitted"}
+    ]
+    assert not_here.status_code == 422 and [e["field"] for e in not_here.json()["errors"]] == ["query.by", "query.owner"]
 
 
 def test_years_out_of_range_are_refused_in_both_spellings(week: Week, serve: Serve) -> None:
