@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from casehub.fakes.server import Reply as _Reply
-from casehub.fakes.server import VendorServer, wait_for_ctrl_c
+from casehub.fakes.server import VendorServer, announce_until_ctrl_c
 from casehub.fakes.jql import JqlError, JqlField, compile_jql
 
 __all__ = ["EVENTS", "JiraFake", "JiraFakeError", "RecordedRequest", "WebhookDelivery", "format_time", "main"]
@@ -1961,14 +1961,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests-per-minute", type=int, default=None, help="rate limit (default: none)")
     args = parser.parse_args(argv)
     with JiraFake(port=args.port, deployment=args.deployment, requests_per_minute=args.requests_per_minute) as fake:
-        print(f"url:        {fake.url}  (Jira {fake.deployment})", flush=True)
-        print(f"email:      {fake.email}", flush=True)
-        print(f"api token:  {fake.api_token}", flush=True)
+        lines = [f"url:        {fake.url}  (Jira {fake.deployment})", f"email:      {fake.email}",
+                 f"api token:  {fake.api_token}"]  # fmt: skip
         if fake.deployment == "Server":
-            print(f"username:   {fake.username}  (basic auth with the api token as password also works)", flush=True)
-            print(f"pat:        {fake.pat}  (token_auth=)", flush=True)
-        print("project:    FEED (Product feedback)", flush=True)
-        wait_for_ctrl_c()
+            lines += [f"username:   {fake.username}  (basic auth with the api token as password also works)",
+                      f"pat:        {fake.pat}  (token_auth=)"]  # fmt: skip
+        announce_until_ctrl_c([*lines, "project:    FEED (Product feedback)"])
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import trustme
 
 from casehub.fakes.server import Reply as _Reply
-from casehub.fakes.server import VendorServer, wait_for_ctrl_c
+from casehub.fakes.server import VendorServer, announce_until_ctrl_c
 from casehub.fakes.soql import SoqlError, compile_query, format_datetime, id_checksum, normalize_id, parse_datetime
 
 __all__ = ["Field", "RecordedRequest", "SalesforceFake", "SalesforceFakeError", "main"]
@@ -1149,12 +1149,13 @@ def main(argv: list[str] | None = None) -> None:
     with SalesforceFake(port=args.port) as fake:
         client_secret = secrets.token_urlsafe(24)
         fake.add_client("casehub-demo", client_secret)
-        print(f"url:           {fake.url}", flush=True)
-        print(f"ca file:       {fake.ca_path}", flush=True)
-        print(f"token:         {fake.token}", flush=True)
-        print(f"client id:     casehub-demo  (client_credentials flow, {fake.url}/services/oauth2/token)", flush=True)
-        print(f"client secret: {client_secret}", flush=True)
-        wait_for_ctrl_c()
+        announce_until_ctrl_c([
+            f"url:           {fake.url}",
+            f"ca file:       {fake.ca_path}",
+            f"token:         {fake.token}",
+            f"client id:     casehub-demo  (client_credentials flow, {fake.url}/services/oauth2/token)",
+            f"client secret: {client_secret}",
+        ])
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["Reply", "VendorServer", "wait_for_ctrl_c"]
+__all__ = ["Reply", "VendorServer", "announce_until_ctrl_c"]
 
 
 @dataclass
@@ -120,9 +120,15 @@ def _handler(serve: Serve, tls: bool, content_type: str) -> type[BaseHTTPRequest
     return Handler
 
 
-def wait_for_ctrl_c() -> None:
-    """Block a fake's ``main`` until Ctrl-C."""
+def announce_until_ctrl_c(lines: list[str]) -> None:
+    """Print how to reach a fake, then block its ``main`` until Ctrl-C.
+
+    A script reads the lines it needs and may stop the fake at once, while the
+    last lines are still being written: Ctrl-C stops it cleanly then too.
+    """
     try:
+        for line in lines:
+            print(line, flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

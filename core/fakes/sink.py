@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casehub.fakes.server import Reply as Answer
-from casehub.fakes.server import VendorServer, wait_for_ctrl_c
+from casehub.fakes.server import VendorServer, announce_until_ctrl_c
 
 __all__ = ["RECEIVED_PATH", "Received", "Reply", "Sink", "main"]
 
@@ -127,8 +127,7 @@ class Sink:
 def main() -> None:
     """``python -m casehub.fakes.sink``: a sink in its own process (benchmarks); prints its URL."""
     with Sink() as sink:
-        print(sink.url, flush=True)
-        wait_for_ctrl_c()
+        announce_until_ctrl_c([sink.url])
 
 
 if __name__ == "__main__":

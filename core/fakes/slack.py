@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from casehub.fakes.server import Reply as _Reply
-from casehub.fakes.server import VendorServer, wait_for_ctrl_c
+from casehub.fakes.server import VendorServer, announce_until_ctrl_c
 
 __all__ = ["DEFAULT_SCOPES", "RecordedRequest", "ResponsePost", "SlackFake", "main"]
 
@@ -1260,12 +1260,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     args = parser.parse_args(argv)
     with SlackFake(port=args.port) as fake:
-        print(f"url:            {fake.url}", flush=True)
-        print(f"base url:       {fake.api_url}  (WebClient(base_url=...))", flush=True)
-        print(f"token:          {fake.token}", flush=True)
-        print(f"signing secret: {fake.signing_secret}", flush=True)
-        print(f"channels:       #general {fake.general_id}, #support {fake.support_id}", flush=True)
-        wait_for_ctrl_c()
+        announce_until_ctrl_c([
+            f"url:            {fake.url}",
+            f"base url:       {fake.api_url}  (WebClient(base_url=...))",
+            f"token:          {fake.token}",
+            f"signing secret: {fake.signing_secret}",
+            f"channels:       #general {fake.general_id}, #support {fake.support_id}",
+        ])
 
 
 if __name__ == "__main__":
