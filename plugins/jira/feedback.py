@@ -7,8 +7,8 @@ project over together. Each case is matched, in order:
    agent) against the open issues labelled with that key;
 2. by text similarity (:mod:`similarity`) against the open feedback issues of
    the last ``lookback_days`` — and against the issues this batch is about to
-   create, so twenty customers asking for the same thing in one burst make
-   one issue;
+   create and the cases that joined an issue in it, so twenty customers asking
+   for the same thing in one burst make one issue;
 3. else it gets a new issue, created in bulk, 50 to a request.
 
 Linking a case to an issue adds a remote link to the case (its ``globalId``
@@ -169,7 +169,9 @@ def deliver(items: list[OutboxItem], jira: JIRA, settings: JiraSettings, engine:
     open_issues = _open_issues(jira, settings, project)
     retried = [current[i.case_id] for i in items if i.attempts > 1 and i.case_id in current]
     earlier = _already_created(jira, project, retried)
-    index = Index((i.key, i.text) for i in open_issues if i.key)
+    # How common a word is, among the open issues and all of this batch's feedback: the batch's own wording counts.
+    asked = [_text(current[i.case_id].subject, current[i.case_id].description) for i in items if i.case_id in current]
+    index = Index(((i.key, i.text) for i in open_issues if i.key), background=asked)
     by_ref: dict[str, Issue] = {i.key: i for i in open_issues if i.key}  # index key → issue (new ones: "new:<n>")
     planned: list[tuple[Issue, Case, dict[str, Any]]] = []  # new issues, with their first case and params
     target: dict[int, Issue] = {}
