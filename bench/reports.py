@@ -139,7 +139,7 @@ def main() -> None:
             ("created", lambda: figures.created(conn, quarter, scope)),
             ("closed", lambda: figures.closed(conn, quarter, scope)),
             ("cohort", lambda: figures.cohort(conn, quarter, scope)),
-            ("durations (4 percentiles)", lambda: [figures.duration(conn, quarter, scope, m, b) for m in figures.MEASURES for b in (False, True)]),
+            ("durations (FRT, TTR; calendar and business)", lambda: [figures.duration(conn, quarter, scope, m) for m in figures.MEASURES]),
             ("backlog (past moment)", lambda: figures.backlog(conn, quarter, scope, now)),
             ("sla outcomes", lambda: figures.sla_outcomes(conn, quarter, scope)),
             ("sla in progress", lambda: figures.sla_in_progress(conn, scope)),

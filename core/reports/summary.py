@@ -66,18 +66,17 @@ def queries(period: Period, scope: Scope, now: datetime) -> dict[str, Query]:
     found: dict[str, Query] = {}
     parts = [("total", Scope(**scope.filters()))] + ([("groups", scope)] if scope.by else [])
     for part, within in parts:
+        # The costliest first, so the last to finish is a short one.
         found |= {
-            f"{part}:created": lambda c, s=within: figures.created(c, period, s),
-            f"{part}:closed": lambda c, s=within: figures.closed(c, period, s),
-            f"{part}:cohort": lambda c, s=within: figures.cohort(c, period, s),
             f"{part}:backlog": lambda c, s=within: figures.backlog(c, period, s, now),
-            f"{part}:csat": lambda c, s=within: figures.csat(c, period, s),
+            **{f"{part}:{m}": (lambda c, s=within, m=m: figures.duration(c, period, s, m)) for m in figures.MEASURES},
             f"{part}:sla_outcomes": lambda c, s=within: figures.sla_outcomes(c, period, s),
+            f"{part}:csat": lambda c, s=within: figures.csat(c, period, s),
+            f"{part}:cohort": lambda c, s=within: figures.cohort(c, period, s),
+            f"{part}:created": lambda c, s=within: figures.created(c, period, s),
             f"{part}:sla_in_progress": lambda c, s=within: figures.sla_in_progress(c, s),
+            f"{part}:closed": lambda c, s=within: figures.closed(c, period, s),
         }
-        for measure in figures.MEASURES:
-            for business in (False, True):
-                found[f"{part}:{measure}:{business}"] = lambda c, s=within, m=measure, b=business: figures.duration(c, period, s, m, b)
     return found
 
 
@@ -121,8 +120,7 @@ def _collect(results: dict[str, Any], part: str) -> tuple[dict[Any, dict[str, An
         merge(results[f"{part}:{name}"])
     merge(results[f"{part}:csat"], "csat")
     for measure in figures.MEASURES:
-        for business in (False, True):
-            merge(results[f"{part}:{measure}:{business}"], measure)
+        merge(results[f"{part}:{measure}"], measure)
     outcomes, running = results[f"{part}:sla_outcomes"], results[f"{part}:sla_in_progress"]
     for row in outcomes:
         sla = found.setdefault(row["key"], empty_group())["sla"]

@@ -109,8 +109,8 @@ cases = Table(
     Column("csat", Json),
     Column("created_at", UTCDateTime, nullable=False, index=True),
     Column("updated_at", UTCDateTime, nullable=False),
-    Column("first_response_at", UTCDateTime, index=True),
-    Column("resolved_at", UTCDateTime, index=True),
+    Column("first_response_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
     Column("closed_at", UTCDateTime, index=True),
     Column("version", Integer, nullable=False),
     # What reports count per case, kept with the events that record it (the log's projection, like
@@ -124,6 +124,10 @@ cases = Table(
     Column("resolution_business_s", Float),
     # Least-open assignment counts each agent's open cases: answered from this index alone.
     Index("ix_cases_owner_status", "owner", "status"),
+    # Reports read the cases answered or resolved in a period from these alone (FRT and TTR in calendar and
+    # business time, first-contact resolution, reopen rate, the backlog at a past moment): no table reads.
+    Index("ix_cases_first_response_at", "first_response_at", "created_at", "first_response_business_s"),
+    Index("ix_cases_resolved_at", "resolved_at", "created_at", "reopens", "agent_replies", "resolution_business_s"),
     # Reports replay the status changes of reopened cases (a few percent) to know whether they were open at a
     # past moment; this finds them without reading the table.
     Index("ix_cases_reopened", "resolved_at", "closed_at", "status", "created_at", "id",
