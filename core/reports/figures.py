@@ -79,7 +79,8 @@ def _within(column: Any, period: Period) -> ColumnElement[bool]:
 
 
 def _count_if(condition: Any) -> Any:
-    return func.sum(case((condition, 1), else_=0))
+    """How many rows meet the condition: 0, not NULL, when no row is there at all."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def created(conn: Connection, period: Period, scope: Scope) -> Grouped:

@@ -110,6 +110,10 @@ def test_an_empty_period_has_no_figures_rather_than_zero_rates(week: Week) -> No
     flat = empty["total"]["flat"]
     assert flat["created"] == 0 and flat["frt_median_s"] is None and flat["fcr_rate"] is None
     assert flat["sla_compliance"] is None and flat["csat_average"] is None
+    # Counts of nothing are 0, not null: scripts add them up.
+    total = empty["total"]
+    assert (total["one_touch"], total["touched"], total["reopened"]) == (0, 0, 0)
+    assert (total["csat"]["surveys"], total["csat"]["responses"], total["csat"]["satisfied"]) == (0, 0, 0)
 
 
 def test_daily_series_for_the_charts(week: Week) -> None:

@@ -51,6 +51,14 @@ def test_table_shows_every_section(tmp_path: Path, week: Week) -> None:
         assert expected in text
 
 
+def test_a_period_without_cases_prints_dashes_not_a_traceback(tmp_path: Path, week: Week) -> None:
+    code, out = casehub(tmp_path, week, "report", "--since", "2025-11-02", "--until", "2025-11-09")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "new cases │ 0" in text and "first response, median │ —" in text
+    assert "CSAT: — average of 0 answers to 0 surveys (— answered, — rated 4 or 5)" in text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
