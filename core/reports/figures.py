@@ -133,21 +133,9 @@ def duration(conn: Connection, period: Period, scope: Scope, measure: str) -> Gr
 
 def percentiles_of(conn: Connection, scope: Scope, values: dict[str, Any], *where: Any) -> dict[str, Grouped]:
     """:func:`percentiles` of several values of the same rows; on PostgreSQL in one pass over them."""
-    if conn.dialect.name != "postgresql":
-        return {name: percentiles(conn, scope, value, *where) for name, value in values.items()}
-    keys = scope.keys()
-    columns = []
-    for i, value in enumerate(values.values()):
-        columns += [func.count(value).label(f"n{i}"), _ranks(value).label(f"r{i}")]  # both skip NULLs
-    query = select(*keys, *columns).where(*scope.conditions(), *where)
-    if keys:
-        query = query.group_by(*(k.element for k in keys))
-    found: dict[str, Grouped] = {name: {} for name in values}
-    for r in conn.execute(query):
-        for i, name in enumerate(values):
-            if getattr(r, f"n{i}"):
-                found[name][scope.key_of(r)] = _stat(getattr(r, f"n{i}"), getattr(r, f"r{i}"))
-    return found
+    if conn.dialect.name == "postgresql":
+        return _percentiles_pg(conn, scope, values, where, scope.keys())
+    return {name: percentiles(conn, scope, value, *where) for name, value in values.items()}
 
 
 def percentiles(conn: Connection, scope: Scope, value: Any, *where: Any, key: Any = None) -> Grouped:
@@ -160,7 +148,7 @@ def percentiles(conn: Connection, scope: Scope, value: Any, *where: Any, key: An
     """
     keys = [key.label("key")] if key is not None else scope.keys()
     if conn.dialect.name == "postgresql":
-        return _percentiles_pg(conn, scope, value, where, keys)
+        return _percentiles_pg(conn, scope, {"": value}, where, keys)[""]
     inner = select(*keys, value.label("v")).where(*scope.conditions(), *where, value.is_not(None)).subquery()
     part = [inner.c.key] if keys else []
     ranked = select(
@@ -191,12 +179,21 @@ def _stat(n: int, ranks: list[float]) -> dict[str, Any]:
     return {"count": n, "median_s": round(float(median), 3), "p90_s": round(float(p90), 3)}
 
 
-def _percentiles_pg(conn: Connection, scope: Scope, value: Any, where: tuple[Any, ...], keys: list[Any]) -> Grouped:
-    """The same figures from one ordered-set aggregate: one sort per group, no window over every row."""
-    query = select(*keys, func.count(value).label("n"), _ranks(value).label("ranks")).where(*scope.conditions(), *where, value.is_not(None))
+def _percentiles_pg(conn: Connection, scope: Scope, values: dict[str, Any], where: tuple[Any, ...], keys: list[Any]) -> dict[str, Grouped]:
+    """The same figures from ordered-set aggregates: one sort per value and group, no window over every row."""
+    columns = []
+    for i, value in enumerate(values.values()):
+        columns += [func.count(value).label(f"n{i}"), _ranks(value).label(f"r{i}")]  # both leave NULLs out
+    present = or_(*(value.is_not(None) for value in values.values()))
+    query = select(*keys, *columns).where(*scope.conditions(), *where, present)
     if keys:
         query = query.group_by(*(k.element for k in keys))
-    return {r.key if keys else scope.key_of(r): _stat(r.n, r.ranks) for r in conn.execute(query) if r.n}
+    found: dict[str, Grouped] = {name: {} for name in values}
+    for r in conn.execute(query):
+        for i, name in enumerate(values):
+            if n := getattr(r, f"n{i}"):
+                found[name][r.key if keys else scope.key_of(r)] = _stat(n, getattr(r, f"r{i}"))
+    return found
 
 
 def _age(until: datetime) -> Any:
@@ -221,7 +218,7 @@ def backlog(conn: Connection, period: Period, scope: Scope, now: datetime) -> Gr
     for still_open, hint in ranges:
         for r in _run(conn, scope, [age, func.count()], *plain, still_open, extra=(age,), hint=hint):
             counts[(scope.key_of(r), r.age)] = counts.get((scope.key_of(r), r.age), 0) + r[-1]
-    for row, changes in reopened_since(conn, scope, until, now, [age]):
+    for row, changes in reopened_since(conn, scope, until, now, (age,)):
         if open_at(row, changes, until):
             counts[(scope.key_of(row), row.age)] = counts.get((scope.key_of(row), row.age), 0) + 1
     found: Grouped = {}
@@ -232,7 +229,7 @@ def backlog(conn: Connection, period: Period, scope: Scope, now: datetime) -> Gr
     return found
 
 
-def reopened_since(conn: Connection, scope: Scope, moment: datetime, now: datetime, extra: list[Any] = ()) -> list[tuple[Any, list[tuple[datetime, int]]]]:
+def reopened_since(conn: Connection, scope: Scope, moment: datetime, now: datetime, extra: tuple[Any, ...] = ()) -> list[tuple[Any, list[tuple[datetime, int]]]]:
     """Each reopened case changed since ``moment``, with its status changes since: (+1 resolved or closed, -1 reopened).
 
     Such a case was open at any T >= ``moment`` exactly when ``open now + the

@@ -21,14 +21,13 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 import re
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 __all__ = ["WORKERS", "gather"]
 
-T = TypeVar("T")
 SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 Query = Callable[[Connection], Any]
 

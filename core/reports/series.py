@@ -60,22 +60,27 @@ def _backlog(period: Period, now: datetime, plain: tuple[list[Any], list[Any]], 
     cases, not with cases times days.
     """
     ends = _day_ends(period, now)
+    if not ends:
+        return {}
     keys = [d.isoformat() for d in period.days()][: len(ends)]
     steps = [0] * (len(ends) + 1)
+    index = {key: i for i, key in enumerate(keys)}
+
+    def slot(day: str) -> int:
+        """A day's position; a day before the first is 0 ("" too), one after the last is past the end."""
+        return index.get(day, 0 if day < keys[0] else len(ends))
 
     def add(first: int, stop: int, n: int) -> None:
         if first < stop:
             steps[first] += n
             steps[stop] -= n
 
-    index = {key: i for i, key in enumerate(keys)}
     past = bisect_left(ends, now)  # the days that ended before now: the ones a later resolution concerns
     still_open, resolved_later = plain
     for cday, n in still_open:
-        add(index.get(cday, 0 if cday < keys[0] else len(ends)) if keys else 0, len(ends), n)
+        add(slot(cday), len(ends), n)
     for cday, rday, n in resolved_later:  # open at the end of the days from its creation to the one before its resolution
-        first = index.get(cday, 0 if cday < keys[0] else len(ends)) if keys else 0
-        add(first, min(index.get(rday, len(ends) if rday > keys[-1] else 0) if keys else 0, past), n)
+        add(slot(cday), min(slot(rday), past), n)
     for row, changes in reopened:
         # Walking back from now: before a resolution the case was open, before a reopening it was not.
         level, upper = (row.status in OPEN), len(ends)

@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, Float, String, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["ClockSeconds", "Day", "JsonFlag", "JsonText", "Seconds", "json_elements"]
+__all__ = ["Day", "JsonFlag", "JsonText", "Seconds", "json_elements"]
 
 
 class Seconds(FunctionElement[float]):
@@ -77,42 +77,6 @@ def _json_pg(element: JsonText, compiler: Any, **kw: Any) -> str:
 def _json_sqlite(element: JsonText, compiler: Any, **kw: Any) -> str:
     (column,) = (compiler.process(c, **kw) for c in element.clauses)
     return f"json_extract({column}, '$.{element.key}')"
-
-
-class ClockSeconds(FunctionElement[float]):
-    """The business seconds a case's SLA clock ``name`` counted until it was met (NULL if it was not).
-
-    That is the clock the policy's calendar ran: business hours only, paused
-    while the case waited on the customer.
-    """
-
-    type = Float()
-    inherit_cache = True
-
-    def __init__(self, sla_column: Any, name: str) -> None:
-        if not name.isidentifier():
-            raise ValueError(f"not an SLA target name: {name!r}")
-        self.name = name
-        super().__init__(sla_column)
-
-
-@compiles(ClockSeconds, "postgresql")
-def _clock_pg(element: ClockSeconds, compiler: Any, **kw: Any) -> str:
-    (sla,) = (compiler.process(c, **kw) for c in element.clauses)
-    return (
-        f"(SELECT (t ->> 'elapsed_seconds')::float FROM jsonb_array_elements({sla}) AS t "
-        f"WHERE t ->> 'name' = '{element.name}' AND t ->> 'met_at' IS NOT NULL LIMIT 1)"
-    )
-
-
-@compiles(ClockSeconds, "sqlite")
-def _clock_sqlite(element: ClockSeconds, compiler: Any, **kw: Any) -> str:
-    (sla,) = (compiler.process(c, **kw) for c in element.clauses)
-    return (
-        f"(SELECT json_extract(t.value, '$.elapsed_seconds') FROM json_each({sla}) AS t "
-        f"WHERE json_extract(t.value, '$.name') = '{element.name}' "
-        f"AND json_extract(t.value, '$.met_at') IS NOT NULL LIMIT 1)"
-    )
 
 
 class JsonFlag(FunctionElement[bool]):

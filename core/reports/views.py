@@ -76,9 +76,9 @@ def dashboard(hub: Hub, period: Period, scope: Scope) -> dict[str, Any]:
     }
     found = gather(hub.engine, plan)
     current = assemble(period, scope, found, found["sections"])
-    before = assemble(before_period, scope, {"total:sla_in_progress": found["total:sla_in_progress"],
-                                             **{k.removeprefix("before:"): v for k, v in found.items() if k.startswith("before:")}})
-    before = before["total"]["flat"]
+    earlier = {"total:sla_in_progress": found["total:sla_in_progress"],
+               **{k.removeprefix("before:"): v for k, v in found.items() if k.startswith("before:")}}
+    before = assemble(before_period, scope, earlier)["total"]["flat"]
     options = found["options"]
     risky, late, series_found = found["at_risk"], found["breached"], series.assemble(period, now, found)
     flat = current["total"]["flat"]
@@ -88,7 +88,7 @@ def dashboard(hub: Hub, period: Period, scope: Scope) -> dict[str, Any]:
     ]
     return {
         "period": period.as_json(),
-        "previous_period": period.previous().as_json(),
+        "previous_period": before_period.as_json(),
         "filters": scope.filters(),
         "options": options,
         "tiles": tiles,
