@@ -16,7 +16,7 @@ from sqlalchemy import Connection, insert, text
 
 from casehub.store.tables import outbox
 
-__all__ = ["NOTIFY_CHANNEL", "Delivery", "DeliveryResult", "OutboxItem", "OutboxStatus", "enqueue", "notify"]
+__all__ = ["NOTIFY_CHANNEL", "Delivery", "DeliveryResult", "OutboxItem", "OutboxStatus", "enqueue", "notify", "outbox_rows"]
 
 NOTIFY_CHANNEL = "casehub_outbox"
 
@@ -94,15 +94,13 @@ def notify(conn: Connection) -> None:
         conn.execute(text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"))
 
 
-def enqueue(conn: Connection, *, case_id: str, event_id: int, deliveries: list[Delivery], now: datetime) -> int:
-    """Store deliveries inside the caller's transaction.
+def outbox_rows(case_id: str, event_id: int, deliveries: list[Delivery], now: datetime) -> list[dict[str, Any]]:
+    """The rows that store ``deliveries`` of one event, for :func:`enqueue`.
 
     The idempotency key is derived from the event and the delivery's place in
     the plan, so it is the same however often the delivery is attempted.
     """
-    if not deliveries:
-        return 0
-    rows = [
+    return [
         {
             "case_id": case_id,
             "event_id": event_id,
@@ -119,6 +117,12 @@ def enqueue(conn: Connection, *, case_id: str, event_id: int, deliveries: list[D
         }
         for n, d in enumerate(deliveries)
     ]
+
+
+def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Store deliveries (rows from :func:`outbox_rows`) inside the caller's transaction; returns how many."""
+    if not rows:
+        return 0
     conn.execute(_INSERT, rows)
     notify(conn)
     return len(rows)

@@ -21,7 +21,7 @@ from casehub import attachments
 from casehub.attachments import AttachmentDraft
 from casehub.errors import InvalidTransition, VersionConflict
 from casehub.model import Case, CaseChanges, CaseDraft, CommentDraft, Event, Status, allowed_transitions
-from casehub.outbox import enqueue
+from casehub.journal import Journal
 from casehub.rules import episodes
 from casehub.rules.conditions import build_context
 from casehub.rules.engine import AUTOMATION_TICK
@@ -283,7 +283,7 @@ class CaseService:
         look = Event(id=0, case_id=case_id, type=AUTOMATION_TICK, at=now, actor="automations", data={"automations": due})
         with write_connection(self.engine) as conn:
             case = store.fetch_case(conn, case_id, for_update=True)
-            appended = run_rules(self, conn, Appended([], 0, case), now, start=[look])
+            appended = self._append(conn, case, [], "automations", now, start=[look])
         self._notify(appended)
         return sum(1 for e in appended.events if e.type == "rule.fired" and e.data.get("kind") == "automation")
 
@@ -337,25 +337,6 @@ class CaseService:
             raise VersionConflict(case.number, version, current.version)
         return updated
 
-    def record(
-        self, conn: Connection, case: Case, pending: list[tuple[str, dict[str, Any]]], actor: str, now: datetime
-    ) -> tuple[list[Event], int]:
-        """Append events and the outbox rows they cause, inside the caller's transaction."""
-        committed: list[Event] = []
-        enqueued = 0
-        plugins = self.hub.plugins
-        plan = plugins.has_impls("plan_deliveries")
-        for event in store.insert_events(conn, case.id, pending, now, actor) if pending else []:
-            committed.append(event)
-            if not plan:
-                continue
-            deliveries, failures = plugins.plan_deliveries(event, case, self.hub)
-            enqueued += enqueue(conn, case_id=case.id, event_id=event.id, deliveries=deliveries, now=now)
-            for plugin, error in failures:
-                failed = {"plugin": plugin, "hook": "plan_deliveries", "event_id": event.id, "error": error}
-                committed.append(store.insert_event(conn, case.id, "plugin.failed", now, "casehub", failed))
-        return committed, enqueued
-
     def _append(
         self,
         conn: Connection,
@@ -365,12 +346,15 @@ class CaseService:
         now: datetime,
         *,
         rules: bool = True,
+        start: list[Event] | None = None,
     ) -> Appended:
-        """Record the events, then let the rules react to them, all inside the caller's transaction."""
-        events, enqueued = self.record(conn, case, pending, actor, now)
-        if self.hub.rules is None or not rules:
-            return Appended(events, enqueued, case)
-        return run_rules(self, conn, Appended(events, enqueued, case), now)
+        """Record the events, let the rules react to them (or to ``start``), then write it all, in the caller's transaction."""
+        journal = Journal(case.id, now)
+        batch = journal.extend(pending, actor, case)
+        if self.hub.rules is not None and rules:
+            case = run_rules(self, conn, journal, case, start if start is not None else batch, now)
+        events, enqueued = journal.write(conn, self.hub)
+        return Appended(events, enqueued, case)
 
     def _notify(self, appended: Appended) -> None:
         if appended.enqueued:

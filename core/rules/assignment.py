@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 __all__ = ["Assigner", "eligible"]
 
 OPEN = [s.value for s in Status if s not in (Status.RESOLVED, Status.CLOSED)]
+# Built once (a least-open queue counts on every case it takes in).
+_OPEN_COUNTS = (
+    select(cases.c.owner, func.count())
+    .where(cases.c.owner.in_(bindparam("agents", expanding=True)), cases.c.status.in_(OPEN))
+    .group_by(cases.c.owner)
+)
 
 
 def eligible(rules: RulesFile, queue: str, case: Case) -> list[str]:
@@ -65,13 +71,7 @@ class Assigner:
         return self._round_robin(queue, candidates)
 
     def _least_open(self, candidates: list[str]) -> str:
-        counts = dict(
-            self.conn.execute(
-                select(cases.c.owner, func.count())
-                .where(cases.c.owner.in_(candidates), cases.c.status.in_(OPEN))
-                .group_by(cases.c.owner)
-            ).all()
-        )
+        counts = dict(self.conn.execute(_OPEN_COUNTS, {"agents": candidates}).all())
         return min(candidates, key=lambda name: (counts.get(name, 0), candidates.index(name)))
 
     def _round_robin(self, queue: str, candidates: list[str]) -> str:

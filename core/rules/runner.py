@@ -23,32 +23,30 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from casehub.errors import InvalidTransition
-from casehub.model import Event
-from casehub.outbox import enqueue
-from casehub.rules.episodes import start_episode
-from casehub.store import cases as store
+from casehub.model import Case, Event
 
 if TYPE_CHECKING:
-    from casehub.service import Appended, CaseService
+    from casehub.journal import Journal
+    from casehub.service import CaseService
 
 __all__ = ["ACTOR", "run_rules"]
 
 ACTOR = "rules"
 
 
-def run_rules(
-    service: CaseService, conn: Connection, appended: Appended, now: datetime, start: list[Event] | None = None
-) -> Appended:
-    """``start``: the first events to judge, if not those just recorded (the scheduler's automation look)."""
-    from casehub.service import Appended, jsonable
+def run_rules(service: CaseService, conn: Connection, journal: Journal, case: Case, batch: list[Event], now: datetime) -> Case:
+    """Judge ``batch`` (events just recorded in ``journal``, or the scheduler's look) and all that follows.
+
+    What the rules record goes into ``journal``; the case's changes are written
+    here, once; returns the case as the rules left it.
+    """
+    from casehub.service import jsonable
 
     engine = service.hub.rules
     assert engine is not None
-    case, events, enqueued = appended.case, list(appended.events), appended.enqueued
     stored = case  # the row as it is in the database; every change below is written once, at the end
     changed: dict[str, Any] = {}
     fired: set[str] = set()
-    batch = start if start is not None else appended.events
     while batch:
         if engine.sla:
             # SLA clocks first: their events (sla.applied, sla.met…) are judged by the triggers with the rest.
@@ -57,36 +55,25 @@ def run_rules(
                 case = case.model_copy(update={"sla": clocks})
                 changed["sla"] = clocks
             if sla_events:
-                recorded, added = service.record(conn, case, sla_events, ACTOR, now)
-                events.extend(recorded)
-                enqueued += added
-                batch = [*batch, *recorded]
+                batch = [*batch, *journal.extend(sla_events, ACTOR, case)]
         outcome = engine.evaluate(case, batch, conn=conn, now=now, fired=fired)
         if outcome.cycle:
             cycle = {"rules": outcome.cycle, "fired": sorted(fired), "note": "each rule fires once per change"}
-            events.append(store.insert_event(conn, case.id, "rules.cycle", now, ACTOR, cycle))
+            journal.add("rules.cycle", cycle, ACTOR, case, plan=False)
         if not outcome.fired:
             break
         pending: list[tuple[str, dict[str, Any]]] = []
-        records = store.insert_events(
-            conn,
-            case.id,
-            [("rule.fired", {"rule": f.rule, "kind": f.kind, "event": f.event, "actions": f.actions}) for f in outcome.fired],
-            now,
-            ACTOR,
-        )
-        events.extend(records)
-        for f, record in zip(outcome.fired, records):
-            enqueued += enqueue(conn, case_id=case.id, event_id=record.id, deliveries=f.deliveries, now=now)
-            if f.kind == "automation":
-                start_episode(conn, case.id, f.rule, now)
+        for f in outcome.fired:
+            data = {"rule": f.rule, "kind": f.kind, "event": f.event, "actions": f.actions}
+            episode = f.rule if f.kind == "automation" else None
+            journal.add("rule.fired", data, ACTOR, case, deliveries=f.deliveries, episode=episode, plan=False)
         effects = outcome.effects
         diff = {k: v for k, v in effects.changes.items() if jsonable(getattr(case, k)) != jsonable(v)}
         if diff:
             try:
                 values, more = service.consequences(case, diff, now)
             except InvalidTransition as exc:
-                events.append(store.insert_event(conn, case.id, "rule.failed", now, ACTOR, {"error": str(exc)}))
+                journal.add("rule.failed", {"error": str(exc)}, ACTOR, case, plan=False)
                 diff.pop("status")
                 values, more = service.consequences(case, diff, now) if diff else ({}, [])
             if values:
@@ -98,9 +85,7 @@ def run_rules(
         pending.extend(effects.events)  # what an action records as such (csat.requested)
         if not pending:
             break
-        batch, added = service.record(conn, case, pending, ACTOR, now)
-        events.extend(batch)
-        enqueued += added
+        batch = journal.extend(pending, ACTOR, case)
     if changed:
         case = service.write(conn, stored, stored.version, changed)
-    return Appended(events, enqueued, case)
+    return case

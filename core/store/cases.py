@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, and_, bindparam, func, insert, or_, select, update
@@ -158,17 +159,22 @@ def fetch_case(conn: Connection, ref: str, *, for_update: bool = False) -> Case:
     return row_to_case(row)
 
 
+@lru_cache(maxsize=256)
+def _update_statement(names: tuple[str, ...]) -> Any:
+    """One UPDATE per set of columns, built once: changes come in a few dozen column sets, not per call."""
+    return (
+        update(cases)
+        .where(and_(cases.c.id == bindparam("_id"), cases.c.version == bindparam("_version")))
+        .values({**{name: bindparam(f"v_{name}") for name in names}, "version": cases.c.version + 1})
+        .returning(*cases.c)
+    )
+
+
 def update_case(conn: Connection, case_id: str, version: int, values: dict[str, Any]) -> Case | None:
     """Apply ``values`` if the case is still at ``version``; ``None`` if someone changed it first."""
     columns = case_columns(values)
-    query = (
-        update(cases)
-        .where(and_(cases.c.id == bindparam("_id"), cases.c.version == bindparam("_version")))
-        .values({**{name: bindparam(f"v_{name}") for name in columns}, "version": cases.c.version + 1})
-        .returning(*cases.c)
-    )
     params = {f"v_{name}": value for name, value in columns.items()}
-    row = conn.execute(query, {**params, "_id": case_id, "_version": version}).first()
+    row = conn.execute(_update_statement(tuple(sorted(columns))), {**params, "_id": case_id, "_version": version}).first()
     return row_to_case(row) if row is not None else None
 
 
@@ -197,14 +203,15 @@ def insert_event(conn: Connection, case_id: str, type_: str, at: Any, actor: str
     return Event.model_construct(id=event_id, case_id=case_id, type=type_, at=at, actor=actor, data=data)
 
 
-def insert_events(conn: Connection, case_id: str, pending: list[tuple[str, dict[str, Any]]], at: Any, actor: str) -> list[Event]:
-    """Several events of one case in one statement, their ids in the order given."""
-    if len(pending) == 1:
-        return [insert_event(conn, case_id, pending[0][0], at, actor, pending[0][1])]
-    params = [{"case_id": case_id, "type": t, "at": at, "actor": actor, "data": d} for t, d in pending]
+def insert_events(conn: Connection, case_id: str, entries: list[tuple[str, dict[str, Any], str]], at: Any) -> list[Event]:
+    """Events of one case — (type, data, actor) — in one statement, their ids in the order given."""
+    if len(entries) == 1:
+        type_, data, actor = entries[0]
+        return [insert_event(conn, case_id, type_, at, actor, data)]
+    params = [{"case_id": case_id, "type": t, "at": at, "actor": a, "data": d} for t, d, a in entries]
     ids = conn.execute(_INSERT_EVENTS, params).scalars().all()
     return [
-        Event.model_construct(id=i, case_id=case_id, type=t, at=at, actor=actor, data=d) for i, (t, d) in zip(ids, pending)
+        Event.model_construct(id=i, case_id=case_id, type=t, at=at, actor=a, data=d) for i, (t, d, a) in zip(ids, entries)
     ]
 
 

@@ -8,7 +8,7 @@ the case up sees at once that it may belong with another.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from casehub.model import Account, CaseDraft, Contact, Status
 from casehub.store.cases import format_number
@@ -18,18 +18,20 @@ __all__ = ["OPEN_CASES_FIELD", "recognise"]
 
 OPEN_CASES_FIELD = "open_cases"
 _CLOSED = (Status.RESOLVED.value, Status.CLOSED.value)
+# Built once: every post with an email asks.
+_THEIR_CASES = (
+    select(cases.c.seq, cases.c.contact, cases.c.account, cases.c.status)
+    .where(cases.c.contact_email == bindparam("email"))  # indexed
+    .order_by(cases.c.seq.desc())
+    .limit(50)
+)
 
 
 def recognise(conn: Connection, draft: CaseDraft) -> CaseDraft:
     email = draft.contact.email
     if not email:
         return draft
-    rows = conn.execute(
-        select(cases.c.seq, cases.c.contact, cases.c.account, cases.c.status)
-        .where(cases.c.contact_email == email)  # indexed
-        .order_by(cases.c.seq.desc())
-        .limit(50)
-    ).all()
+    rows = conn.execute(_THEIR_CASES, {"email": email}).all()
     if not rows:
         return draft
     latest = rows[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from casehub.delivery import buckets
 from casehub.model import CaseDraft
@@ -54,10 +54,23 @@ def rate_limited(conn: Connection, wanted: Limits, now: datetime) -> float:
 
 def take(conn: Connection, wanted: Limits, now: datetime) -> None:
     """Take a token from each bucket or raise ``RateLimited`` (the caller's transaction then takes none)."""
-    for bucket, rate, burst in wanted:
-        wait = buckets.take(conn, bucket, rate=rate, burst=burst, now=now)
-        if wait > 0:
-            raise RateLimited(wait)
+    wait = buckets.take_all(conn, wanted, now)
+    if wait > 0:
+        raise RateLimited(wait)
+
+
+# Built once: every post asks.
+_SAME_POST = (
+    select(cases.c.id, cases.c.seq)
+    .where(
+        cases.c.contact_email == bindparam("email"),
+        cases.c.created_at >= bindparam("since"),
+        cases.c.subject == bindparam("subject"),
+        cases.c.description == bindparam("description"),
+    )
+    .order_by(cases.c.seq)
+    .limit(1)
+)
 
 
 def duplicate_of(conn: Connection, draft: CaseDraft, window: timedelta, now: datetime) -> tuple[str, str] | None:
@@ -65,15 +78,6 @@ def duplicate_of(conn: Connection, draft: CaseDraft, window: timedelta, now: dat
     email = draft.contact.email  # as the model normalised it, as it is stored
     if not email:
         return None
-    row = conn.execute(
-        select(cases.c.id, cases.c.seq)
-        .where(
-            cases.c.contact_email == email,
-            cases.c.created_at >= now - window,
-            cases.c.subject == draft.subject,
-            cases.c.description == draft.description,
-        )
-        .order_by(cases.c.seq)
-        .limit(1)
-    ).first()
+    params = {"email": email, "since": now - window, "subject": draft.subject, "description": draft.description}
+    row = conn.execute(_SAME_POST, params).first()
     return (row.id, format_number(row.seq)) if row else None
