@@ -30,6 +30,7 @@ from casehub.service import CaseService, utcnow
 from casehub.settings import CORE_SECTIONS, DEFAULT_CONFIG, CoreSettings, build_settings_model
 from casehub.store import migrate
 from casehub.store.engine import Checkpointer, make_engine, missing_sqlite_file
+from casehub.store.group_commit import GroupCommit
 
 __all__ = ["Hub", "build_hub", "config_file_for", "resolve_config_path"]
 
@@ -78,6 +79,8 @@ class Hub:
     rules: RuleEngine | None = None
     pollers: dict[str, Poller] = field(default_factory=dict)
     service: CaseService = field(init=False)
+    # Hot-path writes (web form intake) committed in batches by one thread; see casehub.store.group_commit.
+    writer: GroupCommit = field(init=False)
     # Per-hub objects of plugins (a logged-in vendor client, caches), by plugin name: a process
     # may run several hubs (tests do), so module globals would leak between them. See ``extra``.
     _extras: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
@@ -89,6 +92,7 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.service = CaseService(self.engine, self, self.clock)
+        self.writer = GroupCommit(self.engine)
 
     def extra(self, name: str, make: Callable[[], Any]) -> Any:
         """A plugin's object for this hub (a logged-in client), made by ``make()`` the first time it is asked for.
@@ -140,6 +144,7 @@ class Hub:
             self._worker.wake()
 
     def close(self) -> None:
+        self.writer.close()
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None

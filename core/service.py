@@ -116,7 +116,26 @@ class CaseService:
         ``rules=False`` stores the case without the rules reacting: an import
         of past cases must not acknowledge, assign or escalate them again.
         """
-        draft = self.hub.plugins.intake(draft, self.hub)
+        draft = self.prepare(draft)
+        with write_connection(self.engine) as conn:
+            appended = self.create_in(conn, draft, actor, files=files, rules=rules)
+            if admit is not None:
+                admit(conn)
+        self.notify(appended)
+        return appended.case
+
+    def prepare(self, draft: CaseDraft) -> CaseDraft:
+        """The draft as the ``intake`` plugins leave it; call it outside any transaction (plugins may look things up)."""
+        return self.hub.plugins.intake(draft, self.hub)
+
+    def create_in(
+        self, conn: Connection, draft: CaseDraft, actor: str, *, files: Sequence[AttachmentDraft] = (), rules: bool = True
+    ) -> Appended:
+        """Store a case from a :meth:`prepare`d draft in the caller's write transaction; call :meth:`notify` after the commit.
+
+        For callers that write more in the same transaction, or hand the work to
+        the hub's :class:`~casehub.store.group_commit.GroupCommit` (web forms).
+        """
         now = self.clock()
         values: dict[str, Any] = {
             **{name: getattr(draft, name) for name in CaseDraft.model_fields},
@@ -136,15 +155,10 @@ class CaseService:
             "escalated_at": None,
         }
         snapshot = draft.model_dump(mode="json", exclude_defaults=True)
-        with write_connection(self.engine) as conn:
-            case = store.insert_case(conn, values)
-            if files:
-                snapshot["attachments"] = attachments.store(conn, case.id, list(files), now)
-            appended = self._append(conn, case, [("case.created", snapshot)], actor, now, rules=rules)
-            if admit is not None:
-                admit(conn)
-        self._notify(appended)
-        return appended.case
+        case = store.insert_case(conn, values)
+        if files:
+            snapshot["attachments"] = attachments.store(conn, case.id, list(files), now)
+        return self._append(conn, case, [("case.created", snapshot)], actor, now, rules=rules)
 
     def update(self, ref: str, changes: CaseChanges, actor: str, *, rules: bool = True) -> Case:
         """``rules=False``: see :meth:`create`."""
@@ -171,7 +185,7 @@ class CaseService:
             updated = self.write(conn, case, case.version, values)
             data = {"body": comment.body, "public": comment.public, "author": author}
             appended = self._append(conn, updated, [("comment.added", data)], actor, now)
-        self._notify(appended)
+        self.notify(appended)
         return appended.case, appended.events[0]
 
     def append(
@@ -193,7 +207,7 @@ class CaseService:
                 case = self.write(conn, case, case.version, values)
                 pending = [*implied, *pending]
             appended = self._append(conn, case, pending, actor, now)
-        self._notify(appended)
+        self.notify(appended)
         return appended.case
 
     def append_locked(self, ref: str, decide: Decide, actor: str) -> Case:
@@ -213,7 +227,7 @@ class CaseService:
             if fields:
                 case = self.write(conn, case, case.version, {**fields, "updated_at": now})
             appended = self._append(conn, case, pending, actor, now)
-        self._notify(appended)
+        self.notify(appended)
         return appended.case
 
     # -- timers ------------------------------------------------------------------
@@ -239,7 +253,7 @@ class CaseService:
                     continue
                 updated = self.write(conn, case, case.version, {"sla": clocks})
                 appended = self._append(conn, updated, pending, "sla", now)
-            self._notify(appended)
+            self.notify(appended)
             fired += 1
         return fired
 
@@ -284,7 +298,7 @@ class CaseService:
         with write_connection(self.engine) as conn:
             case = store.fetch_case(conn, case_id, for_update=True)
             appended = self._append(conn, case, [], "automations", now, start=[look])
-        self._notify(appended)
+        self.notify(appended)
         return sum(1 for e in appended.events if e.type == "rule.fired" and e.data.get("kind") == "automation")
 
     # -- the shared path -------------------------------------------------------
@@ -301,7 +315,7 @@ class CaseService:
             values, pending = self.consequences(case, diff, now)
             updated = self.write(conn, case, case.version, values)
             appended = self._append(conn, updated, pending, actor, now, rules=rules)
-        self._notify(appended)
+        self.notify(appended)
         return appended.case
 
     @staticmethod
@@ -330,8 +344,18 @@ class CaseService:
         return values, pending
 
     @staticmethod
-    def write(conn: Connection, case: Case, version: int, values: dict[str, Any]) -> Case:
-        updated = store.update_case(conn, case.id, version, values)
+    def write(conn: Connection, case: Case, version: int, values: dict[str, Any], *, result: Case | None = None) -> Case:
+        """Write ``values`` on ``case`` if it is still at ``version``; returns the case as stored.
+
+        ``result``: the case as ``values`` leave it, when the caller built it
+        already (the rules do): then the row is not read back.
+        """
+        if result is not None:
+            if store.apply_update(conn, case.id, version, values):
+                return result.model_copy(update={"version": version + 1})
+            updated = None
+        else:
+            updated = store.update_case(conn, case.id, version, values)
         if updated is None:  # only reachable where the row could not be locked
             current = store.fetch_case(conn, case.id)
             raise VersionConflict(case.number, version, current.version)
@@ -356,7 +380,8 @@ class CaseService:
         events, enqueued = journal.write(conn, self.hub)
         return Appended(events, enqueued, case)
 
-    def _notify(self, appended: Appended) -> None:
+    def notify(self, appended: Appended) -> None:
+        """Tell this process's delivery worker and the ``event_committed`` plugins; after the commit only."""
         if appended.enqueued:
             self.hub.deliveries_enqueued()
         if self.hub.plugins.has_impls("event_committed"):

@@ -173,7 +173,11 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def make_hub(tmp_path: Path) -> Iterator[Callable[..., Hub]]:
+def make_hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Hub]]:
+    if "any_database_url" in request.fixturenames:
+        # Set up first, so it is torn down last: the hubs' worker threads must stop before the
+        # PostgreSQL schema is dropped, or the DROP deadlocks with a delivery still writing.
+        request.getfixturevalue("any_database_url")
     hubs: list[Hub] = []
 
     def make(

@@ -18,12 +18,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casehub.store.tables import outbox_buckets
 
-__all__ = ["block", "peek", "take", "take_all"]
+__all__ = ["block", "take", "take_all"]
 
 _b = outbox_buckets.c
 # Built once, so each call reuses SQLAlchemy's compiled statement (the web forms take two per post).
 _LOCK = select(outbox_buckets).where(_b.bucket == bindparam("bucket")).with_for_update()
-_READ = select(outbox_buckets).where(_b.bucket.in_(bindparam("buckets", expanding=True)))
 _LOCK_ALL = (
     select(outbox_buckets)
     .where(_b.bucket.in_(bindparam("buckets", expanding=True)))
@@ -65,10 +64,11 @@ def take(conn: Connection, bucket: str, *, rate: float, burst: int, now: datetim
     return 0.0
 
 
-def _insert_taken(conn: Connection) -> Any:
-    """New buckets with their first token already taken; a bucket another transaction just made is left alone."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return insert(outbox_buckets).on_conflict_do_nothing().returning(_b.bucket)
+# New buckets with their first token already taken; a bucket another transaction just made is left alone.
+_INSERT_TAKEN = {
+    "postgresql": pg_insert(outbox_buckets).on_conflict_do_nothing().returning(_b.bucket),
+    "sqlite": sqlite_insert(outbox_buckets).on_conflict_do_nothing().returning(_b.bucket),
+}
 
 
 def take_all(conn: Connection, limits: list[tuple[str, float, int]], now: datetime) -> float:
@@ -90,7 +90,7 @@ def take_all(conn: Connection, limits: list[tuple[str, float, int]], now: dateti
             return wait
         refills.append({"b_bucket": bucket, "b_tokens": tokens - 1.0, "b_now": now})
     if new:
-        made = set(conn.execute(_insert_taken(conn), new).scalars())
+        made = set(conn.execute(_INSERT_TAKEN[conn.dialect.name], new).scalars())
         for bucket, rate, burst in limits:  # made meanwhile by another transaction: take as from any other
             if not any(row["bucket"] == bucket for row in new) or bucket in made:
                 continue
@@ -100,16 +100,6 @@ def take_all(conn: Connection, limits: list[tuple[str, float, int]], now: dateti
     if refills:
         conn.execute(_REFILL, refills)
     return 0.0
-
-
-def peek(conn: Connection, limits: list[tuple[str, float, int]], now: datetime) -> float:
-    """Seconds until every bucket in ``limits`` (bucket, rate, burst) has a token, taking none and locking nothing.
-
-    Lets a caller turn away a flood before it does any work; ``take`` still
-    decides, under the lock.
-    """
-    rows = {r.bucket: r for r in conn.execute(_READ, {"buckets": [b for b, _, _ in limits]})}
-    return max((_wait(rows.get(b), rate, burst, now)[0] for b, rate, burst in limits), default=0.0)
 
 
 def block(conn: Connection, bucket: str, *, until: datetime, now: datetime) -> None:

@@ -87,5 +87,5 @@ def run_rules(service: CaseService, conn: Connection, journal: Journal, case: Ca
             break
         batch = journal.extend(pending, ACTOR, case)
     if changed:
-        case = service.write(conn, stored, stored.version, changed)
+        case = service.write(conn, stored, stored.version, changed, result=case)
     return case

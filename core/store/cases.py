@@ -29,6 +29,7 @@ __all__ = [
     "list_events",
     "parse_number",
     "update_case",
+    "apply_update",
 ]
 
 NUMBER_PREFIX = "C-"
@@ -159,23 +160,33 @@ def fetch_case(conn: Connection, ref: str, *, for_update: bool = False) -> Case:
     return row_to_case(row)
 
 
-@lru_cache(maxsize=256)
-def _update_statement(names: tuple[str, ...]) -> Any:
+@lru_cache(maxsize=512)
+def _update_statement(names: tuple[str, ...], returning: bool) -> Any:
     """One UPDATE per set of columns, built once: changes come in a few dozen column sets, not per call."""
-    return (
+    query = (
         update(cases)
         .where(and_(cases.c.id == bindparam("_id"), cases.c.version == bindparam("_version")))
         .values({**{name: bindparam(f"v_{name}") for name in names}, "version": cases.c.version + 1})
-        .returning(*cases.c)
     )
+    return query.returning(*cases.c) if returning else query
+
+
+def _update_params(case_id: str, version: int, values: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    columns = case_columns(values)
+    return tuple(sorted(columns)), {**{f"v_{k}": v for k, v in columns.items()}, "_id": case_id, "_version": version}
 
 
 def update_case(conn: Connection, case_id: str, version: int, values: dict[str, Any]) -> Case | None:
     """Apply ``values`` if the case is still at ``version``; ``None`` if someone changed it first."""
-    columns = case_columns(values)
-    params = {f"v_{name}": value for name, value in columns.items()}
-    row = conn.execute(_update_statement(tuple(sorted(columns))), {**params, "_id": case_id, "_version": version}).first()
+    names, params = _update_params(case_id, version, values)
+    row = conn.execute(_update_statement(names, True), params).first()
     return row_to_case(row) if row is not None else None
+
+
+def apply_update(conn: Connection, case_id: str, version: int, values: dict[str, Any]) -> bool:
+    """:func:`update_case` for a caller that already holds the case as it will be: nothing is read back."""
+    names, params = _update_params(case_id, version, values)
+    return conn.execute(_update_statement(names, False), params).rowcount == 1
 
 
 def open_cases_page(conn: Connection, after_seq: int, limit: int) -> list[tuple[int, Case]]:

@@ -20,17 +20,11 @@ from casehub.plugins.webforms.settings import FormSettings
 from casehub.store.cases import format_number
 from casehub.store.tables import cases
 
-__all__ = ["Limits", "RateLimited", "duplicate_of", "is_bot", "limits", "rate_limited", "take"]
+__all__ = ["Limits", "duplicate_of", "is_bot", "limits", "take"]
 
 
 def is_bot(form: FormSettings, submission: Submission) -> bool:
     return bool(form.honeypot and submission.values.get(form.honeypot, "").strip())
-
-
-class RateLimited(Exception):
-    def __init__(self, wait: float) -> None:
-        super().__init__(f"rate limited for {wait:.0f} s")
-        self.wait = wait
 
 
 Limits = list[tuple[str, float, int]]  # bucket, tokens per second, burst
@@ -43,20 +37,9 @@ def limits(name: str, form: FormSettings, ip: str, email: str) -> Limits:
     return [(bucket, per_hour / 3600, per_hour) for bucket, per_hour in wanted]
 
 
-def rate_limited(conn: Connection, wanted: Limits, now: datetime) -> float:
-    """Seconds to wait if this address or email has posted too often, else 0; takes nothing.
-
-    Read without a lock before any work is done, so a flood costs one query
-    per post; ``take`` decides for good inside the case's transaction.
-    """
-    return buckets.peek(conn, wanted, now)
-
-
-def take(conn: Connection, wanted: Limits, now: datetime) -> None:
-    """Take a token from each bucket or raise ``RateLimited`` (the caller's transaction then takes none)."""
-    wait = buckets.take_all(conn, wanted, now)
-    if wait > 0:
-        raise RateLimited(wait)
+def take(conn: Connection, wanted: Limits, now: datetime) -> float:
+    """A token from each bucket: 0 if granted, else the seconds to wait (and none is taken)."""
+    return buckets.take_all(conn, wanted, now)
 
 
 # Built once: every post asks.

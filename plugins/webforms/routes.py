@@ -10,19 +10,23 @@ committed; no vendor is called in the request.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter, Request
+from sqlalchemy import Connection
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from casehub.attachments import AttachmentDraft
-
 from casehub.errors import IntakeRejected
+from casehub.model import CaseDraft
 from casehub.plugins.webforms import captcha, guard
 from casehub.plugins.webforms.contacts import recognise
 from casehub.plugins.webforms.filltime import FIELD, Stamp
@@ -31,10 +35,21 @@ from casehub.plugins.webforms.pages import error_page, form_page, thanks_page
 from casehub.plugins.webforms.settings import FormSettings, WebformsSettings
 from casehub.plugins.webforms.uploads import check_file, safe_name
 from casehub.rules.durations import parse_duration
+from casehub.service import Appended
 
 __all__ = ["build_router"]
 
 ACTOR = "webforms"
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A post taken in: its case, whether it repeated an earlier post, and what to tell observers after the commit."""
+
+    id: str
+    number: str
+    duplicate: bool = False
+    appended: Appended | None = None
 
 
 class BadPost(Exception):
@@ -141,26 +156,28 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
             return answer(request, 404, f"there is no form {name!r}", None)
         return HTMLResponse(form_page(form, str(request.url.path), stamp=stamp.issue()))
 
-    def take_in(name: str, form: FormSettings, submission: Submission, ip: str, files: list[AttachmentDraft]) -> tuple[str, str, bool] | float:
-        """Create the case (or find its duplicate); returns (id, number, duplicate) or the seconds to wait."""
+    def take_in(
+        conn: Connection, name: str, form: FormSettings, draft: CaseDraft, ip: str, files: list[AttachmentDraft]
+    ) -> Taken | float:
+        """The hub's writer runs this for one post, in its batch's transaction: the case, or the seconds to wait.
+
+        A double post is answered with the case it repeats and takes no token;
+        checked here, under the writer, two copies sent at the same moment are
+        caught as well.
+        """
         now = hub.clock()
-        assert submission.draft is not None
-        wanted = guard.limits(name, form, ip, submission.email)
-        with hub.engine.connect() as conn:
-            wait = guard.rate_limited(conn, wanted, now)
-            if wait > 0:
-                return wait
-            existing = guard.duplicate_of(conn, submission.draft, parse_duration(form.duplicate_window), now)
-            draft = recognise(conn, submission.draft) if not existing else submission.draft
+        existing = guard.duplicate_of(conn, draft, parse_duration(form.duplicate_window), now)
         if existing:
-            return (*existing, True)
-        try:
-            case = hub.service.create(
-                draft, actor=f"{ACTOR}:{name}", files=files, admit=lambda conn: guard.take(conn, wanted, now)
-            )
-        except guard.RateLimited as exc:  # others from the same address got the last tokens meanwhile
-            return exc.wait
-        return case.id, case.number, False
+            return Taken(*existing, duplicate=True)
+        wait = guard.take(conn, guard.limits(name, form, ip, draft.contact.email or ""), now)
+        if wait > 0:
+            return wait
+        appended = hub.service.create_in(conn, recognise(conn, draft), f"{ACTOR}:{name}", files=files)
+        return Taken(appended.case.id, appended.case.number, appended=appended)
+
+    def after_commit(result: Taken | float) -> None:
+        if isinstance(result, Taken) and result.appended is not None:
+            hub.service.notify(result.appended)
 
     @router.post("/{name}", summary="Take a form post in as a case (Web-to-Case compatible)")
     async def post_form(name: str, request: Request) -> Response:
@@ -216,19 +233,24 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
             if verdict == "unavailable" and not form.captcha.fail_open:
                 message = "we could not check the CAPTCHA just now; please try again in a minute"
                 return answer(request, 503, message, form, None, {**cors, "Retry-After": "60"})
+        ip = request.client.host if request.client else ""
         try:
-            result = await run_in_threadpool(take_in, name, form, submission, request.client.host if request.client else "", files)
+            draft = submission.draft
+            if hub.plugins.has_impls("intake"):  # plugins may look things up: not in the event loop
+                draft = await run_in_threadpool(hub.service.prepare, draft)
+            job = partial(take_in, name=name, form=form, draft=draft, ip=ip, files=files)
+            result = await asyncio.wrap_future(hub.writer.submit(job, after_commit))
         except IntakeRejected as exc:
             return answer(request, 422, str(exc), form, {"_form": str(exc)}, cors)
         if isinstance(result, float):
             seconds = str(max(1, int(result + 0.999)))
             return answer(request, 429, f"too many posts; try again in {seconds} s", form, None, {**cors, "Retry-After": seconds})
-        case_id, number, duplicate = result
         if _wants_json(request):
-            return JSONResponse({"id": case_id, "number": number, "duplicate": duplicate}, status_code=201, headers=cors)
+            body = {"id": result.id, "number": result.number, "duplicate": result.duplicate}
+            return JSONResponse(body, status_code=201, headers=cors)
         target = _return_to(form, submission)
         if target:
             return RedirectResponse(target, status_code=303, headers=cors)
-        return HTMLResponse(thanks_page(form.title, form.success_message.replace("{number}", number)), headers=cors)
+        return HTMLResponse(thanks_page(form.title, form.success_message.replace("{number}", result.number)), headers=cors)
 
     return router

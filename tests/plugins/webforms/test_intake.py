@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -113,6 +115,34 @@ def test_a_double_post_is_one_case(forms) -> None:  # type: ignore[no-untyped-de
     assert second == {**first, "duplicate": True} and count(hub) == 1
     other = client.post("/forms/support", json={**post, "description": "Broken again"}).json()
     assert other["number"] != first["number"] and count(hub) == 2
+
+
+def test_the_same_post_sent_many_times_at_once_is_one_case(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms()
+    post = {"email": "ada@example.com", "subject": "Lamp", "description": "Broken"}
+    start = threading.Barrier(8)
+
+    def send(_: int) -> dict[str, object]:
+        start.wait(10)
+        return client.post("/forms/support", json=post, headers=JSON_ACCEPT).json()  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+    assert {a["number"] for a in answers} == {"C-000001"} and count(hub) == 1
+    assert sorted(a["duplicate"] for a in answers) == [False] + [True] * 7
+
+
+def test_a_rate_limit_holds_for_posts_sent_at_the_same_moment(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms(limited={"required": ["subject"], "per_email_per_hour": 3})
+    start = threading.Barrier(10)
+
+    def send(n: int) -> int:
+        start.wait(10)
+        return client.post("/forms/limited", json={"subject": f"s{n}", "email": "ada@example.com"}).status_code
+
+    with ThreadPoolExecutor(10) as pool:
+        codes = sorted(pool.map(send, range(10)))
+    assert codes == [201] * 3 + [429] * 7 and count(hub) == 3
 
 
 def test_rate_limits_per_address_and_per_email(forms) -> None:  # type: ignore[no-untyped-def]

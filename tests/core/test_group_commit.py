@@ -1,0 +1,132 @@
+"""Group commit on real SQLite and PostgreSQL: batches, a failing job alone rolled back, nothing told before the commit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+
+from casehub.hub import Hub
+from casehub.store.group_commit import GroupCommit, WriterClosed
+
+HubFactory = Callable[..., Hub]
+
+
+def _table(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE parents (id INTEGER PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO parents (id) VALUES (1)"))
+        # Checked at COMMIT, not per statement: a way to make a whole batch's commit fail.
+        conn.execute(
+            text("CREATE TABLE notes (body VARCHAR(50), parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)")
+        )
+
+
+def _note(body: str, parent: int = 1) -> Any:
+    def work(conn: Connection) -> str:
+        conn.execute(text("INSERT INTO notes (body, parent) VALUES (:b, :p)"), {"b": body, "p": parent})
+        return body
+
+    return work
+
+
+def _notes(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(text("SELECT body FROM notes")).scalars())
+
+
+@pytest.fixture
+def hub(make_hub: HubFactory, any_database_url: str) -> Hub:
+    made = make_hub(database_url=any_database_url)
+    _table(made.engine)
+    return made
+
+
+def _gate(writer: GroupCommit) -> tuple[threading.Event, Future[None]]:
+    """A job that holds the writer until the event is set, so that what is submitted meanwhile forms one batch."""
+    release = threading.Event()
+    busy = threading.Event()
+
+    def hold(conn: Connection) -> None:
+        busy.set()
+        release.wait(10)
+
+    future = writer.submit(hold)
+    assert busy.wait(10)
+    return release, future
+
+
+def test_jobs_waiting_together_are_committed_together_and_each_gets_its_result(hub: Hub) -> None:
+    writer = GroupCommit(hub.engine)
+    release, held = _gate(writer)
+    futures = [writer.submit(_note(f"n{i}")) for i in range(10)]
+    release.set()
+
+    assert [f.result(10) for f in futures] == [f"n{i}" for i in range(10)]
+    held.result(10)
+    assert writer.batches == 2 and writer.jobs == 11  # the holding job's batch, then all ten in one
+    assert _notes(hub.engine) == sorted(f"n{i}" for i in range(10))
+    writer.close()
+
+
+def test_a_job_that_fails_stores_nothing_and_the_rest_of_its_batch_is_stored(hub: Hub) -> None:
+    def half_then_fail(conn: Connection) -> None:
+        _note("half")(conn)
+        raise ValueError("refused after writing")
+
+    writer = GroupCommit(hub.engine)
+    release, _ = _gate(writer)
+    before = writer.submit(_note("before"))
+    failing = writer.submit(half_then_fail)
+    after = writer.submit(_note("after"))
+    release.set()
+
+    with pytest.raises(ValueError, match="refused after writing"):
+        failing.result(10)
+    assert before.result(10) == "before" and after.result(10) == "after"
+    assert _notes(hub.engine) == ["after", "before"]
+    writer.close()
+
+
+def test_a_failed_commit_fails_every_job_of_the_batch_and_stores_none(hub: Hub) -> None:
+    writer = GroupCommit(hub.engine)
+    release, _ = _gate(writer)
+    good = writer.submit(_note("good"))
+    orphan = writer.submit(_note("orphan", parent=99))  # fine until the deferred check at COMMIT
+    release.set()
+
+    for future in (good, orphan):
+        with pytest.raises(Exception, match="(?i)foreign key"):
+            future.result(10)
+    assert _notes(hub.engine) == []
+    assert writer.submit(_note("next")).result(10) == "next"  # the writer goes on
+    writer.close()
+
+
+def test_the_result_is_given_only_once_another_connection_can_read_the_row(hub: Hub) -> None:
+    seen: list[list[str]] = []
+    writer = GroupCommit(hub.engine)
+    future = writer.submit(_note("durable"), after=lambda _: seen.append(_notes(hub.engine)))
+    assert future.result(10) == "durable"
+    assert _notes(hub.engine) == ["durable"]
+    writer.close()
+    assert seen == [["durable"]]  # `after` runs once committed
+
+
+def test_close_finishes_what_was_queued_and_refuses_what_comes_later(hub: Hub) -> None:
+    writer = GroupCommit(hub.engine)
+    release, _ = _gate(writer)
+    queued = [writer.submit(_note(f"q{i}")) for i in range(3)]
+    closer = threading.Thread(target=writer.close)
+    closer.start()
+    release.set()
+    closer.join(10)
+
+    assert [f.result(0) for f in queued] == ["q0", "q1", "q2"]
+    with pytest.raises(WriterClosed):
+        writer.submit(_note("late"))
+    assert _notes(hub.engine) == ["q0", "q1", "q2"]
