@@ -224,8 +224,8 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
             return HTMLResponse(thanks_page(form.title, form.success_message.replace("{number}", "")), headers=cors)
         if submission.errors or submission.draft is None:
             return answer(request, 422, "the form has errors", form, submission.errors, cors, submission.values)
+        ip = request.client.host if request.client else ""
         if form.captcha is not None:
-            ip = request.client.host if request.client else ""
             verdict = await captcha.verify(form.captcha, submission.values.get(form.captcha.token_field, ""), ip)
             if verdict == "failed":
                 message = "the CAPTCHA was not solved; please try again"
@@ -233,9 +233,8 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
             if verdict == "unavailable" and not form.captcha.fail_open:
                 message = "we could not check the CAPTCHA just now; please try again in a minute"
                 return answer(request, 503, message, form, None, {**cors, "Retry-After": "60"})
-        ip = request.client.host if request.client else ""
+        draft = submission.draft
         try:
-            draft = submission.draft
             if hub.plugins.has_impls("intake"):  # plugins may look things up: not in the event loop
                 draft = await run_in_threadpool(hub.service.prepare, draft)
             job = partial(take_in, name=name, form=form, draft=draft, ip=ip, files=files)

@@ -8,6 +8,10 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
+import casehub.plugins.webforms as webforms
+from casehub import hookimpl
+from casehub.errors import IntakeRejected
+from casehub.model import CaseDraft
 from casehub.store.tables import cases
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -176,3 +180,25 @@ def test_a_known_email_is_recognised_and_their_open_cases_are_named(forms) -> No
     assert case.custom_fields["open_cases"] == first["number"], "the resolved one is not listed"
     stranger = hub.service.get(client.post("/forms/support", json={"email": "bob@example.com", "subject": "Hi"}).json()["id"])
     assert "open_cases" not in stranger.custom_fields and stranger.contact.name is None
+
+
+class _Screen:
+    """An intake plugin: tags what it lets in, refuses what looks like spam."""
+
+    @hookimpl
+    def intake(self, draft: CaseDraft) -> CaseDraft:
+        if "casino" in draft.subject.lower():
+            raise IntakeRejected("screen", "looks like spam")
+        return draft.model_copy(update={"tags": [*draft.tags, "screened"]})
+
+
+def test_intake_plugins_enrich_and_refuse_web_form_posts(make_hub, serve, any_database_url) -> None:  # type: ignore[no-untyped-def]
+    hub = make_hub({"webforms": {"forms": {"support": {"required": ["subject"]}}}},
+                   plugins={"webforms": webforms, "screen": _Screen()}, database_url=any_database_url)  # fmt: skip
+    with serve(hub) as client:
+        client.headers.pop("Authorization", None)
+        taken = client.post("/forms/support", json={"subject": "Lamp", "email": "ada@example.com"})
+        refused = client.post("/forms/support", json={"subject": "Casino bonus", "email": "bot@example.com"})
+    assert taken.status_code == 201 and "screened" in hub.service.get(taken.json()["number"]).tags
+    assert refused.status_code == 422 and refused.json()["errors"] == {"_form": "rejected by plugin 'screen': looks like spam"}
+    assert count(hub) == 1
