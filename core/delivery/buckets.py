@@ -91,9 +91,10 @@ def take_all(conn: Connection, limits: list[tuple[str, float, int]], now: dateti
         refills.append({"b_bucket": bucket, "b_tokens": tokens - 1.0, "b_now": now})
     if new:
         made = set(conn.execute(_INSERT_TAKEN[conn.dialect.name], new).scalars())
-        for bucket, rate, burst in limits:  # made meanwhile by another transaction: take as from any other
-            if not any(row["bucket"] == bucket for row in new) or bucket in made:
+        for bucket, rate, burst in limits:
+            if bucket in made or bucket in rows:
                 continue
+            # Made meanwhile by another transaction: take from it like from any other.
             wait = take(conn, bucket, rate=rate, burst=burst, now=now)
             if wait > 0:
                 return wait

@@ -77,10 +77,6 @@ class GroupCommit:
             self._jobs.put(_Job(work, after, future))
         return future
 
-    def run(self, work: Callable[[Connection], T]) -> T:
-        """``submit`` and wait: for callers in a thread of their own."""
-        return self.submit(work).result()
-
     def close(self, timeout: float = 30.0) -> None:
         """Finish the jobs already queued, then stop the thread; later submits raise :class:`WriterClosed`."""
         with self._lock:

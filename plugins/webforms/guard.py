@@ -20,11 +20,17 @@ from casehub.plugins.webforms.settings import FormSettings
 from casehub.store.cases import format_number
 from casehub.store.tables import cases
 
-__all__ = ["Limits", "duplicate_of", "is_bot", "limits", "take"]
+__all__ = ["Limits", "RateLimited", "duplicate_of", "is_bot", "limits", "take"]
 
 
 def is_bot(form: FormSettings, submission: Submission) -> bool:
     return bool(form.honeypot and submission.values.get(form.honeypot, "").strip())
+
+
+class RateLimited(Exception):
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"rate limited for {wait:.0f} s")
+        self.wait = wait
 
 
 Limits = list[tuple[str, float, int]]  # bucket, tokens per second, burst
@@ -37,9 +43,11 @@ def limits(name: str, form: FormSettings, ip: str, email: str) -> Limits:
     return [(bucket, per_hour / 3600, per_hour) for bucket, per_hour in wanted]
 
 
-def take(conn: Connection, wanted: Limits, now: datetime) -> float:
-    """A token from each bucket: 0 if granted, else the seconds to wait (and none is taken)."""
-    return buckets.take_all(conn, wanted, now)
+def take(conn: Connection, wanted: Limits, now: datetime) -> None:
+    """A token from each bucket, or ``RateLimited``: raised, so the post's transaction is rolled back and takes none."""
+    wait = buckets.take_all(conn, wanted, now)
+    if wait > 0:
+        raise RateLimited(wait)
 
 
 # Built once: every post asks.

@@ -32,10 +32,6 @@ class Submission:
     errors: dict[str, str] = field(default_factory=dict)
     draft: CaseDraft | None = None
 
-    @property
-    def email(self) -> str:
-        return (self.values.get("email") or "").strip().lower()
-
     def control(self, name: str) -> str | None:
         return self.values.get(name)
 

@@ -158,8 +158,8 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
 
     def take_in(
         conn: Connection, name: str, form: FormSettings, draft: CaseDraft, ip: str, files: list[AttachmentDraft]
-    ) -> Taken | float:
-        """The hub's writer runs this for one post, in its batch's transaction: the case, or the seconds to wait.
+    ) -> Taken:
+        """The hub's writer runs this for one post, in its batch's transaction; raises ``RateLimited`` to refuse it.
 
         A double post is answered with the case it repeats and takes no token;
         checked here, under the writer, two copies sent at the same moment are
@@ -169,14 +169,12 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
         existing = guard.duplicate_of(conn, draft, parse_duration(form.duplicate_window), now)
         if existing:
             return Taken(*existing, duplicate=True)
-        wait = guard.take(conn, guard.limits(name, form, ip, draft.contact.email or ""), now)
-        if wait > 0:
-            return wait
+        guard.take(conn, guard.limits(name, form, ip, draft.contact.email or ""), now)
         appended = hub.service.create_in(conn, recognise(conn, draft), f"{ACTOR}:{name}", files=files)
         return Taken(appended.case.id, appended.case.number, appended=appended)
 
-    def after_commit(result: Taken | float) -> None:
-        if isinstance(result, Taken) and result.appended is not None:
+    def after_commit(result: Taken) -> None:
+        if result.appended is not None:
             hub.service.notify(result.appended)
 
     @router.post("/{name}", summary="Take a form post in as a case (Web-to-Case compatible)")
@@ -241,8 +239,8 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
             result = await asyncio.wrap_future(hub.writer.submit(job, after_commit))
         except IntakeRejected as exc:
             return answer(request, 422, str(exc), form, {"_form": str(exc)}, cors)
-        if isinstance(result, float):
-            seconds = str(max(1, int(result + 0.999)))
+        except guard.RateLimited as exc:
+            seconds = str(max(1, int(exc.wait + 0.999)))
             return answer(request, 429, f"too many posts; try again in {seconds} s", form, None, {**cors, "Retry-After": seconds})
         if _wants_json(request):
             body = {"id": result.id, "number": result.number, "duplicate": result.duplicate}
