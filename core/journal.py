@@ -6,7 +6,8 @@ from a web form records seven: ``case.created``, ``sla.applied``, two
 ``comment.added``. The rules judge them round after round, but nothing reads
 them back from the database before the command ends, so they wait here and are
 inserted in one statement, with every outbox row they cause in one more:
-two statements a command instead of two a round.
+two statements a command instead of two a round (and two for a whole batch
+of cases taken in together, see :func:`write_journals`).
 
 Plugins plan deliveries for each event against the case as it was when that
 event happened, exactly as if it had been written then. The only visible
@@ -31,7 +32,7 @@ from casehub.store import cases as store
 if TYPE_CHECKING:
     from casehub.hub import Hub
 
-__all__ = ["Journal"]
+__all__ = ["Journal", "write_journals"]
 
 
 @dataclass
@@ -70,27 +71,47 @@ class Journal:
     def extend(self, pending: Sequence[tuple[str, dict[str, Any]]], actor: str, case: Case) -> list[Event]:
         return [self.add(type_, data, actor, case) for type_, data in pending]
 
-    def write(self, conn: Connection, hub: Hub) -> tuple[list[Event], int]:
-        """Insert the events and the outbox rows they cause; returns the events with their ids, and the row count."""
+    def take(self) -> list[_Entry]:
         entries, self._entries = self._entries, []
-        if not entries:
-            return [], 0
-        written = store.insert_events(conn, self.case_id, [(e.event.type, e.event.data, e.event.actor) for e in entries], self.now)
-        plugins = hub.plugins
-        plan = plugins.has_impls("plan_deliveries")
-        rows: list[dict[str, Any]] = []
-        failed: list[tuple[str, dict[str, Any], str]] = []
-        for entry, event in zip(entries, written):
+        return entries
+
+
+def write_journals(conn: Connection, hub: Hub, journals: Sequence[Journal]) -> list[tuple[list[Event], int]]:
+    """Insert the journals' events and the outbox rows they cause; per journal, its events with their ids and its row count.
+
+    One statement for the events of all the journals and one for their outbox
+    rows: a batch of cases taken in together costs two inserts, not two a case.
+    """
+    taken = [journal.take() for journal in journals]
+    rows = [
+        {"case_id": j.case_id, "type": e.event.type, "at": j.now, "actor": e.event.actor, "data": e.event.data}
+        for j, entries in zip(journals, taken) for e in entries
+    ]  # fmt: skip
+    written = iter(store.insert_events(conn, rows))
+    plugins = hub.plugins
+    plan = plugins.has_impls("plan_deliveries")
+    outbox: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    results: list[tuple[list[Event], int]] = []
+    for journal, entries in zip(journals, taken):
+        events = [next(written) for _ in entries]
+        queued = len(outbox)
+        for entry, event in zip(entries, events):
             deliveries = list(entry.deliveries)
             if plan and entry.plan:
                 planned, failures = plugins.plan_deliveries(event, entry.case, hub)
                 deliveries.extend(planned)
                 for plugin, error in failures:
                     report = {"plugin": plugin, "hook": "plan_deliveries", "event_id": event.id, "error": error}
-                    failed.append(("plugin.failed", report, "casehub"))
-            rows.extend(outbox_rows(self.case_id, event.id, deliveries, self.now))
+                    failed.append({"case_id": journal.case_id, "type": "plugin.failed", "at": journal.now,
+                                   "actor": "casehub", "data": report})  # fmt: skip
+            outbox.extend(outbox_rows(journal.case_id, event.id, deliveries, journal.now))
             if entry.episode is not None:
-                start_episode(conn, self.case_id, entry.episode, self.now)
-        if failed:
-            written.extend(store.insert_events(conn, self.case_id, failed, self.now))
-        return written, enqueue(conn, rows)
+                start_episode(conn, journal.case_id, entry.episode, journal.now)
+        results.append((events, len(outbox) - queued))
+    if failed:
+        by_case = {journal.case_id: events for journal, (events, _) in zip(journals, results)}
+        for event in store.insert_events(conn, failed):
+            by_case[event.case_id].append(event)
+    enqueue(conn, outbox)
+    return results

@@ -21,8 +21,9 @@ from casehub import attachments
 from casehub.attachments import AttachmentDraft
 from casehub.errors import InvalidTransition, VersionConflict
 from casehub.model import Case, CaseChanges, CaseDraft, CommentDraft, Event, Status, allowed_transitions
-from casehub.journal import Journal
+from casehub.journal import Journal, write_journals
 from casehub.rules import episodes
+from casehub.rules.assignment import OpenCounts
 from casehub.rules.conditions import build_context
 from casehub.rules.engine import AUTOMATION_TICK
 from casehub.rules.runner import ACTOR, run_rules
@@ -46,6 +47,16 @@ class Appended:
     events: list[Event]
     enqueued: int
     case: Case
+
+
+@dataclass(frozen=True)
+class _Command:
+    """One case's part of :meth:`CaseService._append_all`: what happened to it, and the look the rules take (if not that)."""
+
+    case: Case
+    pending: list[tuple[str, dict[str, Any]]]
+    actor: str
+    start: list[Event] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,32 +144,52 @@ class CaseService:
     ) -> Appended:
         """Store a case from a :meth:`prepare`d draft in the caller's write transaction; call :meth:`notify` after the commit.
 
-        For callers that write more in the same transaction, or hand the work to
-        the hub's :class:`~casehub.store.group_commit.GroupCommit` (web forms).
+        For callers that write more in the same transaction.
         """
+        return self.create_all_in(conn, [(draft, actor, files)], rules=rules)[0]
+
+    def create_all_in(
+        self, conn: Connection, items: Sequence[tuple[CaseDraft, str, Sequence[AttachmentDraft]]], *, rules: bool = True
+    ) -> list[Appended]:
+        """:meth:`create_in` for several cases (draft, actor, files) at once, as a batch of statements.
+
+        The hub's :class:`~casehub.store.group_commit.GroupCommit` hands the web
+        forms' posts over in batches: the cases are inserted in one statement,
+        the rules' changes written in one per column set, the events and the
+        outbox rows in one each, whatever the number of cases. Each case comes
+        out exactly as if it had been taken in alone, after the ones before it.
+        """
+        if not items:
+            return []
         now = self.clock()
-        values: dict[str, Any] = {
-            **{name: getattr(draft, name) for name in CaseDraft.model_fields},
-            "id": str(ULID()),
-            "status": Status.NEW,
-            "is_escalated": False,
-            "sla": [],
-            "csat": None,
-            "created_at": now,
-            "updated_at": now,
-            "first_response_at": None,
-            "resolved_at": None,
-            "closed_at": None,
-            "version": 1,
-            "reopens": 0,
-            "agent_replies": 0,
-            "escalated_at": None,
-        }
-        snapshot = draft.model_dump(mode="json", exclude_defaults=True)
-        case = store.insert_case(conn, values)
-        if files:
-            snapshot["attachments"] = attachments.store(conn, case.id, list(files), now)
-        return self._append(conn, case, [("case.created", snapshot)], actor, now, rules=rules)
+        values = [
+            {
+                **{name: getattr(draft, name) for name in CaseDraft.model_fields},
+                "id": str(ULID()),
+                "status": Status.NEW,
+                "is_escalated": False,
+                "sla": [],
+                "csat": None,
+                "created_at": now,
+                "updated_at": now,
+                "first_response_at": None,
+                "resolved_at": None,
+                "closed_at": None,
+                "version": 1,
+                "reopens": 0,
+                "agent_replies": 0,
+                "escalated_at": None,
+            }
+            for draft, _, _ in items
+        ]
+        created = store.insert_cases(conn, values)
+        appending = []
+        for case, (draft, actor, files) in zip(created, items):
+            snapshot = draft.model_dump(mode="json", exclude_defaults=True)
+            if files:
+                snapshot["attachments"] = attachments.store(conn, case.id, list(files), now)
+            appending.append(_Command(case, [("case.created", snapshot)], actor))
+        return self._append_all(conn, appending, now, rules=rules)
 
     def update(self, ref: str, changes: CaseChanges, actor: str, *, rules: bool = True) -> Case:
         """``rules=False``: see :meth:`create`."""
@@ -344,18 +375,9 @@ class CaseService:
         return values, pending
 
     @staticmethod
-    def write(conn: Connection, case: Case, version: int, values: dict[str, Any], *, result: Case | None = None) -> Case:
-        """Write ``values`` on ``case`` if it is still at ``version``; returns the case as stored.
-
-        ``result``: the case as ``values`` leave it, when the caller built it
-        already (the rules do): then the row is not read back.
-        """
-        if result is not None:
-            if store.apply_update(conn, case.id, version, values):
-                return result.model_copy(update={"version": version + 1})
-            updated = None
-        else:
-            updated = store.update_case(conn, case.id, version, values)
+    def write(conn: Connection, case: Case, version: int, values: dict[str, Any]) -> Case:
+        """Write ``values`` on ``case`` if it is still at ``version``; returns the case as stored."""
+        updated = store.update_case(conn, case.id, version, values)
         if updated is None:  # only reachable where the row could not be locked
             current = store.fetch_case(conn, case.id)
             raise VersionConflict(case.number, version, current.version)
@@ -373,12 +395,31 @@ class CaseService:
         start: list[Event] | None = None,
     ) -> Appended:
         """Record the events, let the rules react to them (or to ``start``), then write it all, in the caller's transaction."""
-        journal = Journal(case.id, now)
-        batch = journal.extend(pending, actor, case)
-        if self.hub.rules is not None and rules:
-            case = run_rules(self, conn, journal, case, start if start is not None else batch, now)
-        events, enqueued = journal.write(conn, self.hub)
-        return Appended(events, enqueued, case)
+        return self._append_all(conn, [_Command(case, pending, actor, start)], now, rules=rules)[0]
+
+    def _append_all(self, conn: Connection, commands: list[_Command], now: datetime, *, rules: bool = True) -> list[Appended]:
+        """:meth:`_append` for several cases, one after the other; their writes are batched at the end."""
+        engine = self.hub.rules if rules else None
+        counts = OpenCounts(conn) if engine is not None else None
+        journals, finished, changes = [], [], []
+        for command in commands:
+            journal = Journal(command.case.id, now)
+            batch = journal.extend(command.pending, command.actor, command.case)
+            case = command.case
+            if counts is not None:
+                case, changed = run_rules(self, conn, journal, case, batch if command.start is None else command.start, now, counts)
+                if changed:
+                    changes.append((case.id, command.case.version, changed))
+                    counts.moved(command.case, case)
+                    case = case.model_copy(update={"version": command.case.version + 1})
+            journals.append(journal)
+            finished.append(case)
+        stale = store.apply_updates(conn, changes) if changes else []
+        if stale:  # only reachable where the row could not be locked
+            case = next(c for c in finished if c.id == stale[0])
+            raise VersionConflict(case.number, case.version - 1, store.fetch_case(conn, case.id).version)
+        written = write_journals(conn, self.hub, journals)
+        return [Appended(events, enqueued, case) for (events, enqueued), case in zip(written, finished)]
 
     def notify(self, appended: Appended) -> None:
         """Tell this process's delivery worker and the ``event_committed`` plugins; after the commit only."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, update
@@ -18,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casehub.store.tables import outbox_buckets
 
-__all__ = ["block", "take", "take_all"]
+__all__ = ["block", "take", "take_all", "take_each"]
 
 _b = outbox_buckets.c
 # Built once, so each call reuses SQLAlchemy's compiled statement (the web forms take two per post).
@@ -64,43 +65,60 @@ def take(conn: Connection, bucket: str, *, rate: float, burst: int, now: datetim
     return 0.0
 
 
-# New buckets with their first token already taken; a bucket another transaction just made is left alone.
-_INSERT_TAKEN = {
-    "postgresql": pg_insert(outbox_buckets).on_conflict_do_nothing().returning(_b.bucket),
-    "sqlite": sqlite_insert(outbox_buckets).on_conflict_do_nothing().returning(_b.bucket),
+# A bucket nobody has used yet starts full; one made meanwhile by another transaction is left as it is.
+_INSERT_FULL = {
+    "postgresql": pg_insert(outbox_buckets).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(outbox_buckets).on_conflict_do_nothing(),
 }
 
 
-def take_all(conn: Connection, limits: list[tuple[str, float, int]], now: datetime) -> float:
-    """One token from every bucket in ``limits`` (bucket, rate, burst), or from none.
+def take_each(conn: Connection, wanted: Sequence[Sequence[tuple[str, float, int]]], now: datetime) -> list[float]:
+    """For each caller in order, one token from every bucket of its limits (bucket, rate, burst), or from none.
 
-    ``0.0`` if granted, else the wait of the first bucket in ``limits`` that has
-    no token (the caller's transaction then takes none: roll it back). One
-    locking read for all buckets and one write per kind, instead of a read and
-    a write per bucket.
+    Returns, per caller, ``0.0`` if its tokens were taken, else the wait of the
+    first of its buckets that has none (it takes nothing). Callers sharing a
+    bucket see each other's takes, exactly as if each had come alone, but the
+    buckets are read under lock once and written once for all of them: the web
+    forms' group commit takes a whole batch of posts' tokens in three or four
+    statements. Buckets never used before are made full first, so every bucket
+    is then a locked row, whichever transaction made it.
     """
-    rows = {r.bucket: r for r in conn.execute(_LOCK_ALL, {"buckets": [b for b, _, _ in limits]})}
-    refills, new = [], []
-    for bucket, rate, burst in limits:
-        if bucket not in rows:
-            new.append({"bucket": bucket, "tokens": float(burst) - 1.0, "refilled_at": now})
-            continue
-        wait, tokens = _wait(rows[bucket], rate, burst, now)
-        if wait > 0:
-            return wait
-        refills.append({"b_bucket": bucket, "b_tokens": tokens - 1.0, "b_now": now})
-    if new:
-        made = set(conn.execute(_INSERT_TAKEN[conn.dialect.name], new).scalars())
+    names = sorted({bucket for limits in wanted for bucket, _, _ in limits})
+    if not names:  # nothing asked, or only limits without buckets
+        return [0.0] * len(wanted)
+    rows: dict[str, Any] = {r.bucket: r for r in conn.execute(_LOCK_ALL, {"buckets": names})}
+    missing = [name for name in names if name not in rows]
+    if missing:
+        burst_of = {bucket: burst for limits in wanted for bucket, _, burst in limits}
+        conn.execute(_INSERT_FULL[conn.dialect.name], [
+            {"bucket": name, "tokens": float(burst_of[name]), "refilled_at": now} for name in missing
+        ])  # fmt: skip
+        rows.update((r.bucket, r) for r in conn.execute(_LOCK_ALL, {"buckets": missing}))
+    tokens: dict[str, float] = {}  # what is left in the buckets taken from so far, as of ``now``
+    waits = []
+    for limits in wanted:
+        wait, left = 0.0, {}
         for bucket, rate, burst in limits:
-            if bucket in made or bucket in rows:
-                continue
-            # Made meanwhile by another transaction: take from it like from any other.
-            wait = take(conn, bucket, rate=rate, burst=burst, now=now)
-            if wait > 0:
-                return wait
-    if refills:
-        conn.execute(_REFILL, refills)
-    return 0.0
+            if bucket in tokens:
+                now_there = tokens[bucket]
+                bucket_wait = 0.0 if now_there >= 1.0 else (1.0 - now_there) / rate
+            else:
+                bucket_wait, now_there = _wait(rows[bucket], rate, burst, now)
+            if bucket_wait > 0:
+                wait = bucket_wait
+                break
+            left[bucket] = now_there - 1.0
+        waits.append(wait)
+        if wait == 0.0:
+            tokens.update(left)
+    if tokens:
+        conn.execute(_REFILL, [{"b_bucket": b, "b_tokens": t, "b_now": now} for b, t in tokens.items()])
+    return waits
+
+
+def take_all(conn: Connection, limits: list[tuple[str, float, int]], now: datetime) -> float:
+    """One token from every bucket in ``limits``, or from none: :func:`take_each` for one caller."""
+    return take_each(conn, [limits], now)[0]
 
 
 def block(conn: Connection, bucket: str, *, until: datetime, now: datetime) -> None:

@@ -4,7 +4,7 @@ An agent can take a case when they are available, belong to the queue, have
 every skill the queue asks for, and — when the queue matches languages — speak
 the contact's language. Round robin remembers, in the database, the last agent
 it chose per queue, so every API process continues the same rotation. Least
-open counts each candidate's open cases with one indexed query.
+open counts each candidate's open cases with one indexed query a transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from casehub.store.tables import assignment_cursors, cases
 if TYPE_CHECKING:
     from casehub.rules.spec import RulesFile
 
-__all__ = ["Assigner", "eligible"]
+__all__ = ["Assigner", "OpenCounts", "eligible"]
 
 OPEN = [s.value for s in Status if s not in (Status.RESOLVED, Status.CLOSED)]
 # Built once (a least-open queue counts on every case it takes in).
@@ -50,13 +50,45 @@ def eligible(rules: RulesFile, queue: str, case: Case) -> list[str]:
     return chosen
 
 
+class OpenCounts:
+    """Open cases per agent, as one transaction sees them while the rules' case writes wait for its end.
+
+    The rules write each case once, after their last round, and a batch of
+    cases taken in together (the web forms' group commit) writes them all at
+    the end. Counting in the database alone would then miss every case
+    assigned earlier in the same transaction, and least-open would hand a
+    whole batch to one agent. So each agent's count is read once, and every
+    case whose row still lags what the rules made of it is added through
+    :meth:`moved`.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._stored: dict[str, int] = {}
+        self._moved: dict[str, int] = {}
+
+    def of(self, agents: list[str]) -> dict[str, int]:
+        unknown = [name for name in agents if name not in self._stored]
+        if unknown:
+            self._stored.update(dict.fromkeys(unknown, 0))
+            self._stored.update(self._conn.execute(_OPEN_COUNTS, {"agents": unknown}).all())
+        return {name: self._stored[name] + self._moved.get(name, 0) for name in agents}
+
+    def moved(self, stored: Case, now: Case) -> None:
+        """``stored`` is the case's row as written; ``now`` is how the transaction will leave it."""
+        for case, step in ((stored, -1), (now, 1)):
+            if case.owner is not None and str(case.status) in OPEN:
+                self._moved[case.owner] = self._moved.get(case.owner, 0) + step
+
+
 class Assigner:
     """Picks agents inside the transaction that assigns the case."""
 
-    def __init__(self, rules: RulesFile, conn: Connection, now: datetime) -> None:
+    def __init__(self, rules: RulesFile, conn: Connection, now: datetime, counts: OpenCounts | None = None) -> None:
         self.rules = rules
         self.conn = conn
         self.now = now
+        self.counts = counts if counts is not None else OpenCounts(conn)
 
     def distributes(self, queue: str) -> bool:
         spec = self.rules.queues.get(queue)
@@ -71,8 +103,8 @@ class Assigner:
         return self._round_robin(queue, candidates)
 
     def _least_open(self, candidates: list[str]) -> str:
-        counts = dict(self.conn.execute(_OPEN_COUNTS, {"agents": candidates}).all())
-        return min(candidates, key=lambda name: (counts.get(name, 0), candidates.index(name)))
+        counts = self.counts.of(candidates)
+        return min(candidates, key=lambda name: (counts[name], candidates.index(name)))
 
     def _round_robin(self, queue: str, candidates: list[str]) -> str:
         insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert

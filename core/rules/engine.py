@@ -31,7 +31,7 @@ from casehub.errors import ConfigError, ConfigIssue
 from casehub.model import Case, Event
 from casehub.outbox import Delivery
 from casehub.rules.actions import CSAT_ACTION, Action, ActionContext, ActionError, Effects, PluginAction, parse_action
-from casehub.rules.assignment import Assigner
+from casehub.rules.assignment import Assigner, OpenCounts
 from casehub.rules.calendar import Calendar
 from casehub.rules.conditions import ConditionError, Context, Predicate, build_context, compile_condition, trace
 from casehub.rules.sla import SlaClocks, compile_policy
@@ -188,12 +188,19 @@ class RuleEngine:
         yield from self.triggers
 
     def evaluate(
-        self, case: Case, events: list[Event], *, conn: Connection | None, now: datetime, fired: set[str]
+        self,
+        case: Case,
+        events: list[Event],
+        *,
+        conn: Connection | None,
+        now: datetime,
+        fired: set[str],
+        counts: OpenCounts | None = None,
     ) -> Outcome:
         """What the rules do about ``events``; ``fired`` (names) carries over between rounds of one change."""
         outcome = Outcome()
         this_round: set[str] = set()
-        assigner = Assigner(self.rules, conn, now) if conn is not None else None
+        assigner = Assigner(self.rules, conn, now, counts) if conn is not None else None
         for event in events:
             if event.type.startswith(_QUIET):
                 continue

@@ -3,7 +3,7 @@
 Each round: the rules judge the events just written; every rule that fired is
 recorded (``rule.fired``, with its actions), its changes become one more change
 of the case (``case.updated``, ``case.status_changed``… by actor ``rules``;
-the case row itself is written once, after the last round)
+the case row itself is written once, after the last round, by the caller)
 and its replies and notes become comments, and the events actions ask for
 (``csat.requested``) are recorded; plugin actions become outbox rows.
 Those new events are the next round's input. Because a rule fires at most once
@@ -27,6 +27,7 @@ from casehub.model import Case, Event
 
 if TYPE_CHECKING:
     from casehub.journal import Journal
+    from casehub.rules.assignment import OpenCounts
     from casehub.service import CaseService
 
 __all__ = ["ACTOR", "run_rules"]
@@ -34,17 +35,26 @@ __all__ = ["ACTOR", "run_rules"]
 ACTOR = "rules"
 
 
-def run_rules(service: CaseService, conn: Connection, journal: Journal, case: Case, batch: list[Event], now: datetime) -> Case:
+def run_rules(
+    service: CaseService,
+    conn: Connection,
+    journal: Journal,
+    case: Case,
+    batch: list[Event],
+    now: datetime,
+    counts: OpenCounts | None = None,
+) -> tuple[Case, dict[str, Any]]:
     """Judge ``batch`` (events just recorded in ``journal``, or the scheduler's look) and all that follows.
 
-    What the rules record goes into ``journal``; the case's changes are written
-    here, once; returns the case as the rules left it.
+    What the rules record goes into ``journal``. Returns the case as the rules
+    left it and the column values they changed, for the caller to write once
+    (with the other cases of its transaction, if any); ``counts`` is the
+    transaction's view of open cases per agent, shared by those cases.
     """
     from casehub.service import jsonable
 
     engine = service.hub.rules
     assert engine is not None
-    stored = case  # the row as it is in the database; every change below is written once, at the end
     changed: dict[str, Any] = {}
     fired: set[str] = set()
     while batch:
@@ -56,7 +66,7 @@ def run_rules(service: CaseService, conn: Connection, journal: Journal, case: Ca
                 changed["sla"] = clocks
             if sla_events:
                 batch = [*batch, *journal.extend(sla_events, ACTOR, case)]
-        outcome = engine.evaluate(case, batch, conn=conn, now=now, fired=fired)
+        outcome = engine.evaluate(case, batch, conn=conn, now=now, fired=fired, counts=counts)
         if outcome.cycle:
             cycle = {"rules": outcome.cycle, "fired": sorted(fired), "note": "each rule fires once per change"}
             journal.add("rules.cycle", cycle, ACTOR, case, plan=False)
@@ -86,6 +96,4 @@ def run_rules(service: CaseService, conn: Connection, journal: Journal, case: Ca
         if not pending:
             break
         batch = journal.extend(pending, ACTOR, case)
-    if changed:
-        case = service.write(conn, stored, stored.version, changed, result=case)
-    return case
+    return case, changed

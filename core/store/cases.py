@@ -22,14 +22,13 @@ __all__ = [
     "row_to_case",
     "fetch_case",
     "format_number",
-    "insert_case",
-    "insert_event",
+    "insert_cases",
     "insert_events",
     "list_cases",
     "list_events",
     "parse_number",
     "update_case",
-    "apply_update",
+    "apply_updates",
 ]
 
 NUMBER_PREFIX = "C-"
@@ -137,12 +136,19 @@ _INSERT_EVENT = insert(events).returning(events.c.id)
 _INSERT_EVENTS = insert(events).returning(events.c.id, sort_by_parameter_order=True)
 
 
-def insert_case(conn: Connection, values: dict[str, Any]) -> Case:
-    """Store a new case; ``values`` holds every Case field but ``number``, already validated."""
-    seq = conn.execute(_INSERT_CASE, case_columns(values)).scalar_one()
+_INSERT_CASES = insert(cases).returning(cases.c.seq, sort_by_parameter_order=True)
+
+
+def insert_cases(conn: Connection, values: list[dict[str, Any]]) -> list[Case]:
+    """Store new cases in one statement; each ``values`` holds every Case field but ``number``, already validated."""
+    rows = [case_columns(v) for v in values]
+    if len(rows) == 1:
+        seqs = [conn.execute(_INSERT_CASE, rows[0]).scalar_one()]
+    else:
+        seqs = conn.execute(_INSERT_CASES, rows).scalars().all()
     # The values were validated on the way in (CaseDraft): validating them again would double the
     # Python cost of an intake without catching anything.
-    return Case.model_construct(number=format_number(seq), **values)
+    return [Case.model_construct(number=format_number(seq), **v) for seq, v in zip(seqs, values)]
 
 
 def fetch_case(conn: Connection, ref: str, *, for_update: bool = False) -> Case:
@@ -183,10 +189,29 @@ def update_case(conn: Connection, case_id: str, version: int, values: dict[str, 
     return row_to_case(row) if row is not None else None
 
 
-def apply_update(conn: Connection, case_id: str, version: int, values: dict[str, Any]) -> bool:
-    """:func:`update_case` for a caller that already holds the case as it will be: nothing is read back."""
-    names, params = _update_params(case_id, version, values)
-    return conn.execute(_update_statement(names, False), params).rowcount == 1
+def apply_updates(conn: Connection, changes: list[tuple[str, int, dict[str, Any]]]) -> list[str]:
+    """:func:`update_case` for callers that already hold the cases as they will be: nothing is read back.
+
+    ``changes`` are (case id, version, values); the cases changed in the same
+    columns are written in one statement. Returns the ids of the cases that
+    were no longer at their version (none where the rows are locked, or new).
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for case_id, version, values in changes:
+        names, params = _update_params(case_id, version, values)
+        groups.setdefault(names, []).append(params)
+    stale: list[str] = []
+    for names, params in groups.items():
+        statement = _update_statement(names, False)
+        if len(params) == 1 or not conn.dialect.supports_sane_multi_rowcount:
+            for one in params:
+                if conn.execute(statement, one).rowcount != 1:
+                    stale.append(one["_id"])
+        elif conn.execute(statement, params).rowcount != len(params):  # which ones, then: rare enough to look
+            found = set(conn.execute(select(cases.c.id, cases.c.version).where(
+                cases.c.id.in_([p["_id"] for p in params]))).all())  # fmt: skip
+            stale.extend(p["_id"] for p in params if (p["_id"], p["_version"] + 1) not in found)
+    return stale
 
 
 def open_cases_page(conn: Connection, after_seq: int, limit: int) -> list[tuple[int, Case]]:
@@ -208,22 +233,15 @@ def due_timers(conn: Connection, now: Any, limit: int) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
-def insert_event(conn: Connection, case_id: str, type_: str, at: Any, actor: str, data: dict[str, Any]) -> Event:
-    params = {"case_id": case_id, "type": type_, "at": at, "actor": actor, "data": data}
-    event_id = conn.execute(_INSERT_EVENT, params).scalar_one()
-    return Event.model_construct(id=event_id, case_id=case_id, type=type_, at=at, actor=actor, data=data)
-
-
-def insert_events(conn: Connection, case_id: str, entries: list[tuple[str, dict[str, Any], str]], at: Any) -> list[Event]:
-    """Events of one case — (type, data, actor) — in one statement, their ids in the order given."""
-    if len(entries) == 1:
-        type_, data, actor = entries[0]
-        return [insert_event(conn, case_id, type_, at, actor, data)]
-    params = [{"case_id": case_id, "type": t, "at": at, "actor": a, "data": d} for t, d, a in entries]
-    ids = conn.execute(_INSERT_EVENTS, params).scalars().all()
-    return [
-        Event.model_construct(id=i, case_id=case_id, type=t, at=at, actor=a, data=d) for i, (t, d, a) in zip(ids, entries)
-    ]
+def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> list[Event]:
+    """Events — dicts of case_id, type, at, actor, data — in one statement; returned with their ids, in the order given."""
+    if not rows:
+        return []
+    if len(rows) == 1:  # a plain INSERT ... RETURNING is cheaper than the many-rows form for one row
+        ids = [conn.execute(_INSERT_EVENT, rows[0]).scalar_one()]
+    else:
+        ids = conn.execute(_INSERT_EVENTS, rows).scalars().all()
+    return [Event.model_construct(id=i, **row) for i, row in zip(ids, rows)]
 
 
 def list_events(conn: Connection, case_id: str, *, after: int = 0, limit: int = 500) -> list[Event]:

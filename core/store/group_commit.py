@@ -43,9 +43,14 @@ class WriterClosed(RuntimeError):
 
 @dataclass
 class _Job(Generic[T]):
-    work: Callable[[Connection], T]
+    work: Callable[[Connection], T] | None  # a job on its own, or an item for ``handler``
     after: Callable[[T], None] | None
     future: Future[T]
+    handler: Callable[[Connection, list[Any]], list[Any]] | None = None
+    item: Any = None
+
+
+Handler = Callable[[Connection, list[Any]], list[Any]]
 
 
 class GroupCommit:
@@ -67,15 +72,30 @@ class GroupCommit:
         ``after(result)`` runs in the writer thread once the batch is committed
         (telling observers); what it raises is logged, never given to the caller.
         """
-        future: Future[T] = Future()
+        return self._put(_Job(work, after, Future()))
+
+    def submit_item(self, handler: Handler, item: Any, after: Callable[[Any], None] | None = None) -> Future[Any]:
+        """Queue ``item`` for ``handler(conn, items) -> outcomes``, which takes every waiting item of its own at once.
+
+        ``handler`` returns, for each item in order, its result or the
+        exception to give its caller; an item refused that way must have
+        written nothing. The items of one call share a savepoint: if
+        ``handler`` raises, that savepoint is rolled back and each of its items
+        is run again alone, in a savepoint of its own, so one bad item fails
+        only its own caller. Set-at-a-time statements for a whole batch are
+        what make a single writer fast; this keeps them as safe as one job each.
+        """
+        return self._put(_Job(None, after, Future(), handler, item))
+
+    def _put(self, job: _Job[Any]) -> Future[Any]:
         with self._lock:
             if self._closed:
                 raise WriterClosed("casehub is shutting down; try again in a moment")
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="casehub-group-commit", daemon=True)
                 self._thread.start()
-            self._jobs.put(_Job(work, after, future))
-        return future
+            self._jobs.put(job)
+        return job.future
 
     def close(self, timeout: float = 30.0) -> None:
         """Finish the jobs already queued, then stop the thread; later submits raise :class:`WriterClosed`."""
@@ -108,16 +128,13 @@ class GroupCommit:
         done: list[tuple[_Job[Any], Any]] = []
         try:
             with write_connection(self._engine) as conn:
-                for job in batch:
-                    if not job.future.set_running_or_notify_cancel():
-                        continue
-                    try:
-                        with conn.begin_nested():
-                            result = job.work(conn)
-                    except Exception as exc:  # rolled back to its savepoint: it stored nothing, the others go on
-                        job.future.set_exception(exc)
-                        continue
-                    done.append((job, result))
+                runnable = [job for job in batch if job.future.set_running_or_notify_cancel()]
+                for group in _groups(runnable):
+                    for job, outcome in _run_group(conn, group):
+                        if isinstance(outcome, BaseException):
+                            job.future.set_exception(outcome)
+                        else:
+                            done.append((job, outcome))
         except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
             log.exception("a batch of %d writes could not be committed", len(done))
             for job, _ in done:
@@ -133,3 +150,48 @@ class GroupCommit:
                     job.after(result)
                 except Exception:
                     log.exception("a step after a commit failed; what was committed stays committed")
+
+
+def _groups(jobs: list[_Job[Any]]) -> list[list[_Job[Any]]]:
+    """Jobs in order, the items of one handler that follow each other together, every other job alone."""
+    groups: list[list[_Job[Any]]] = []
+    for job in jobs:
+        if job.handler is not None and groups and groups[-1][0].handler is job.handler:
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    return groups
+
+
+def _run_group(conn: Connection, group: list[_Job[Any]]) -> list[tuple[_Job[Any], Any]]:
+    """Each job with its result or exception; what a failed job wrote is rolled back to its savepoint."""
+    handler = group[0].handler
+    if handler is None or len(group) == 1:
+        return [(job, _run_alone(conn, job)) for job in group]
+    try:
+        with conn.begin_nested():
+            outcomes = handler(conn, [job.item for job in group])
+    except Exception:
+        log.debug("a batch of %d items failed; each is run again alone", len(group), exc_info=True)
+        return [(job, _run_alone(conn, job)) for job in group]
+    return list(zip(group, outcomes))
+
+
+class _Refused(Exception):
+    """Carries an item's refusal out of its savepoint, so the savepoint is rolled back."""
+
+
+def _run_alone(conn: Connection, job: _Job[Any]) -> Any:
+    try:
+        with conn.begin_nested():
+            if job.handler is None:
+                assert job.work is not None
+                return job.work(conn)
+            outcome = job.handler(conn, [job.item])[0]
+            if isinstance(outcome, BaseException):
+                raise _Refused() from outcome
+            return outcome
+    except _Refused as refused:
+        return refused.__cause__
+    except Exception as exc:
+        return exc

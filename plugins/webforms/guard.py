@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, select
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select
 
 from casehub.delivery import buckets
 from casehub.model import CaseDraft
@@ -20,7 +23,7 @@ from casehub.plugins.webforms.settings import FormSettings
 from casehub.store.cases import format_number
 from casehub.store.tables import cases
 
-__all__ = ["Limits", "RateLimited", "duplicate_of", "is_bot", "limits", "take"]
+__all__ = ["Limits", "RateLimited", "duplicates_of", "is_bot", "limits", "take"]
 
 
 def is_bot(form: FormSettings, submission: Submission) -> bool:
@@ -43,32 +46,39 @@ def limits(name: str, form: FormSettings, ip: str, email: str) -> Limits:
     return [(bucket, per_hour / 3600, per_hour) for bucket, per_hour in wanted]
 
 
-def take(conn: Connection, wanted: Limits, now: datetime) -> None:
-    """A token from each bucket, or ``RateLimited``: raised, so the post's transaction is rolled back and takes none."""
-    wait = buckets.take_all(conn, wanted, now)
-    if wait > 0:
-        raise RateLimited(wait)
+def take(conn: Connection, wanted: Sequence[Limits], now: datetime) -> list[RateLimited | None]:
+    """For each post in order, a token from each of its buckets, or its ``RateLimited`` (then it takes none)."""
+    return [RateLimited(wait) if wait > 0 else None for wait in buckets.take_each(conn, wanted, now)]
 
 
-# Built once: every post asks.
-_SAME_POST = (
-    select(cases.c.id, cases.c.seq)
-    .where(
-        cases.c.contact_email == bindparam("email"),
-        cases.c.created_at >= bindparam("since"),
-        cases.c.subject == bindparam("subject"),
-        cases.c.description == bindparam("description"),
-    )
-    .order_by(cases.c.seq)
-    .limit(1)
-)
+# Built once: every batch of posts asks.
+_RECENT = select(
+    cases.c.id, cases.c.seq, cases.c.contact_email, cases.c.subject, cases.c.description, cases.c.created_at
+).where(
+    cases.c.contact_email.in_(bindparam("emails", expanding=True)),  # indexed
+    cases.c.created_at >= bindparam("since"),
+).order_by(cases.c.seq)  # fmt: skip
 
 
-def duplicate_of(conn: Connection, draft: CaseDraft, window: timedelta, now: datetime) -> tuple[str, str] | None:
-    """(id, number) of a case with the same email, subject and text taken in within ``window``."""
-    email = draft.contact.email  # as the model normalised it, as it is stored
-    if not email:
-        return None
-    params = {"email": email, "since": now - window, "subject": draft.subject, "description": draft.description}
-    row = conn.execute(_SAME_POST, params).first()
-    return (row.id, format_number(row.seq)) if row else None
+def duplicates_of(
+    conn: Connection, drafts: Sequence[tuple[CaseDraft, timedelta]], now: datetime
+) -> list[tuple[str, str] | None]:
+    """For each (draft, window): (id, number) of a case with the same email, subject and text taken in within the window.
+
+    One query for all the drafts. Two drafts from the same email must not be
+    in one call (the second would not see the first): the web forms' writer
+    splits its batches so.
+    """
+    emails = sorted({d.contact.email for d, _ in drafts if d.contact.email})  # as the model normalised it, as stored
+    if not emails:
+        return [None] * len(drafts)
+    since = now - max(window for _, window in drafts)
+    recent: dict[tuple[str, str, str], list[Row[Any]]] = {}
+    for row in conn.execute(_RECENT, {"emails": emails, "since": since}):
+        recent.setdefault((row.contact_email, row.subject, row.description), []).append(row)
+    found: list[tuple[str, str] | None] = []
+    for draft, window in drafts:
+        rows = recent.get((draft.contact.email or "", draft.subject, draft.description), [])
+        first = next((r for r in rows if r.created_at >= now - window), None)
+        found.append((first.id, format_number(first.seq)) if first else None)
+    return found
