@@ -47,6 +47,8 @@ back within one day (real zones do not).
 
 from __future__ import annotations
 
+import functools
+
 import re
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -139,6 +141,10 @@ class Calendar:
         """``at`` itself when open, else the next opening."""
         return self.add(at, timedelta(0))
 
+    # Remembered: cases taken in together share their moment (a batch of web form posts), so under one
+    # policy they share their due times, and walking the calendar again for each would cost more than the rest
+    # of their SLA bookkeeping.
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (calendars live as long as the process: no leak)
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """When ``duration`` of business time has passed since ``start``; a due date."""
         _aware(start, "start")

@@ -97,6 +97,11 @@ class GroupCommit:
             self._jobs.put(job)
         return job.future
 
+    @property
+    def waiting(self) -> int:
+        """Jobs queued and not yet taken into a batch (approximate while the writer runs)."""
+        return self._jobs.qsize()
+
     def close(self, timeout: float = 30.0) -> None:
         """Finish the jobs already queued, then stop the thread; later submits raise :class:`WriterClosed`."""
         with self._lock:

@@ -130,3 +130,92 @@ def test_close_finishes_what_was_queued_and_refuses_what_comes_later(hub: Hub) -
     with pytest.raises(WriterClosed):
         writer.submit(_note("late"))
     assert _notes(hub.engine) == ["q0", "q1", "q2"]
+
+
+class _Notes:
+    """A handler for ``submit_item``: a note per item in one statement; an item named ``bad*`` makes the call raise.
+
+    It remembers the items of every call, so a test sees how the writer handed them over.
+    """
+
+    def __init__(self, *, refuse: str | None = None) -> None:
+        self.calls: list[list[str]] = []
+        self.refuse = refuse  # answered with an exception of its own, writing nothing
+
+    def __call__(self, conn: Connection, items: list[str]) -> list[Any]:
+        self.calls.append(list(items))
+        kept = [item for item in items if item != self.refuse]
+        conn.execute(text("INSERT INTO notes (body, parent) VALUES (:b, 1)"), [{"b": item} for item in kept])
+        if any(item.startswith("bad") for item in items):
+            raise ValueError(f"cannot take {[i for i in items if i.startswith('bad')][0]}")
+        return [LookupError(f"{item} refused") if item == self.refuse else item.upper() for item in items]
+
+
+def test_items_waiting_together_reach_their_handler_in_one_call(hub: Hub) -> None:
+    handler = _Notes()
+    writer = GroupCommit(hub.engine)
+    release, _ = _gate(writer)
+    futures = [writer.submit_item(handler, f"i{n}") for n in range(6)]
+    release.set()
+
+    assert [f.result(10) for f in futures] == [f"I{n}" for n in range(6)]
+    assert handler.calls == [[f"i{n}" for n in range(6)]]
+    assert _notes(hub.engine) == [f"i{n}" for n in range(6)]
+    writer.close()
+
+
+def test_an_item_its_handler_refuses_gets_its_exception_and_the_others_are_stored(hub: Hub) -> None:
+    handler = _Notes(refuse="i2")
+    writer = GroupCommit(hub.engine)
+    release, _ = _gate(writer)
+    futures = [writer.submit_item(handler, f"i{n}") for n in range(4)]
+    release.set()
+
+    with pytest.raises(LookupError, match="i2 refused"):
+        futures[2].result(10)
+    assert [futures[n].result(10) for n in (0, 1, 3)] == ["I0", "I1", "I3"]
+    assert handler.calls == [["i0", "i1", "i2", "i3"]], "a refusal is an answer, not a reason to run the items again"
+    assert _notes(hub.engine) == ["i0", "i1", "i3"]
+    writer.close()
+
+
+def test_a_handler_that_raises_for_a_batch_is_given_each_item_alone(hub: Hub) -> None:
+    handler = _Notes()
+    writer = GroupCommit(hub.engine)
+    release, _ = _gate(writer)
+    futures = {item: writer.submit_item(handler, item) for item in ("a", "bad", "c")}
+    release.set()
+
+    with pytest.raises(ValueError, match="cannot take bad"):
+        futures["bad"].result(10)
+    assert futures["a"].result(10) == "A" and futures["c"].result(10) == "C"
+    assert handler.calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
+    assert _notes(hub.engine) == ["a", "c"], "what the failed batch call and the failed item wrote is gone"
+    writer.close()
+
+
+def test_plain_jobs_between_items_keep_their_place_and_never_reach_the_handler(hub: Hub) -> None:
+    order: list[str] = []
+    notes = _Notes()
+
+    def handler(conn: Connection, items: list[str]) -> list[Any]:
+        order.extend(items)
+        return notes(conn, items)
+
+    def job(conn: Connection) -> str:
+        order.append("job")
+        return _note("job")(conn)
+
+    writer = GroupCommit(hub.engine)
+    release, _ = _gate(writer)
+    first = [writer.submit_item(handler, item) for item in ("i1", "i2")]
+    plain = writer.submit(job)
+    second = [writer.submit_item(handler, item) for item in ("i3", "i4")]
+    release.set()
+
+    assert [f.result(10) for f in first + second] == ["I1", "I2", "I3", "I4"] and plain.result(10) == "job"
+    assert order == ["i1", "i2", "job", "i3", "i4"]
+    assert notes.calls == [["i1", "i2"], ["i3", "i4"]]
+    assert writer.batches == 2, "the holding job's batch, then the five together"
+    assert _notes(hub.engine) == ["i1", "i2", "i3", "i4", "job"]
+    writer.close()

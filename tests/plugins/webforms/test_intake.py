@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -12,6 +15,7 @@ import casehub.plugins.webforms as webforms
 from casehub import hookimpl
 from casehub.errors import IntakeRejected
 from casehub.model import CaseDraft
+from casehub.store.group_commit import GroupCommit
 from casehub.store.tables import cases
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -202,3 +206,79 @@ def test_intake_plugins_enrich_and_refuse_web_form_posts(make_hub, serve, any_da
     assert taken.status_code == 201 and "screened" in hub.service.get(taken.json()["number"]).tags
     assert refused.status_code == 422 and refused.json()["errors"] == {"_form": "rejected by plugin 'screen': looks like spam"}
     assert count(hub) == 1
+
+
+def post_together(hub, client, posts: list[tuple[str, dict[str, str]]]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Send ``posts`` (form, JSON body) at the same moment, taken in by the hub's writer in one batch; the answers in order.
+
+    The writer is held until every post waits for it, so they reach it together
+    whatever the machine's load; the test fails if they did not go in one batch.
+    """
+    writer: GroupCommit = hub.writer
+    release, busy = threading.Event(), threading.Event()
+    batches = writer.batches
+    held = writer.submit(lambda conn: (busy.set(), release.wait(10)))
+    assert busy.wait(10)
+
+    def send(post: tuple[str, dict[str, str]]) -> dict[str, Any]:
+        response = client.post(f"/forms/{post[0]}", json=post[1])
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    with ThreadPoolExecutor(len(posts)) as pool:
+        answers = [pool.submit(send, post) for post in posts]
+        deadline = time.monotonic() + 10
+        while writer.waiting < len(posts):
+            assert time.monotonic() < deadline, "the posts did not reach the writer"
+            time.sleep(0.01)
+        release.set()
+        held.result(10)
+        done = [a.result(30) for a in answers]
+    assert writer.batches == batches + 2, "the holding job's batch, then every post in one"
+    return done
+
+
+SHARED = """
+agents: {ada: {}, grace: {}, linus: {}}
+queues:
+  support: {distribution: least_open, agents: [ada, grace, linus]}
+assignment:
+  - {name: everything to support, queue: support}
+"""
+
+
+def test_posts_taken_in_together_are_shared_out_by_least_open(make_hub, serve, any_database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(SHARED)
+    config = {"webforms": {"forms": {"contact": {"required": ["email", "subject"]}}}, "rules": {"file": str(rules)}}
+    hub = make_hub(config, plugins={"webforms": webforms}, database_url=any_database_url)
+    posts = [("contact", {"email": f"p{n}@example.com", "subject": f"Lamp {n}"}) for n in range(6)]  # six people
+    with serve(hub) as client:
+        client.headers.pop("Authorization", None)
+        answers = post_together(hub, client, posts)
+    taken = [hub.service.get(a["id"]) for a in answers]
+    assert {c.queue for c in taken} == {"support"} and len({c.number for c in taken}) == 6
+    assert Counter(c.owner for c in taken) == {"ada": 2, "grace": 2, "linus": 2}, "each sees the cases given out before it"
+
+
+def test_posts_from_one_person_taken_in_together_name_the_ones_before(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms()
+    subjects = ["Lamp", "Chair", "Table", "Shelf"]
+    answers = post_together(hub, client, [("support", {"email": "ada@example.com", "subject": s}) for s in subjects])
+    assert not any(a["duplicate"] for a in answers) and count(hub) == 4
+    taken = sorted((hub.service.get(a["id"]) for a in answers), key=lambda c: c.number)
+    assert sorted(c.subject for c in taken) == sorted(subjects), "every post is a case of its own"
+    assert "open_cases" not in taken[0].custom_fields
+    for n, case in enumerate(taken[1:], start=1):
+        assert case.custom_fields["open_cases"] == ", ".join(c.number for c in taken[:n]), case.number
+
+
+def test_a_double_post_among_others_taken_in_together_is_one_case(forms) -> None:  # type: ignore[no-untyped-def]
+    hub, client = forms()
+    lamp = {"email": "ada@example.com", "subject": "Lamp", "description": "Broken"}
+    posts = [lamp, {"email": "bob@example.com", "subject": "Chair"}, lamp, {"email": "carl@example.com", "subject": "Table"}]
+    ada, bob, again, carl = post_together(hub, client, [("support", p) for p in posts])
+    assert count(hub) == 3
+    assert sorted([ada, again], key=lambda a: a["duplicate"]) == [{**ada, "duplicate": False}, {**ada, "duplicate": True}]
+    assert len({ada["number"], bob["number"], carl["number"]}) == 3 and not (bob["duplicate"] or carl["duplicate"])
+    assert [hub.service.get(a["id"]).subject for a in (ada, bob, carl)] == ["Lamp", "Chair", "Table"]
