@@ -80,8 +80,13 @@ def main() -> int:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], help="only this one (default: both, PostgreSQL if configured)")
     args = parser.parse_args()
     dbs = ["sqlite"] + (["postgresql"] if os.environ.get("CASEHUB_BENCH_DATABASE_URL") else [])
+    if args.database:
+        if args.database == "postgresql" and "postgresql" not in dbs:
+            parser.error("--database postgresql needs CASEHUB_BENCH_DATABASE_URL")
+        dbs = [args.database]
     console = Console()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

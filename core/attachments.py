@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from casehub.store.numbering import draw
 from casehub.store.tables import attachments
 
-__all__ = ["AttachmentDraft", "fetch", "store"]
+__all__ = ["AttachmentDraft", "fetch", "number", "store"]
 
 
 @dataclass(frozen=True)
@@ -28,17 +29,22 @@ class AttachmentDraft:
     data: bytes
 
 
-def store(conn: Connection, case_id: str, files: list[AttachmentDraft], now: datetime) -> list[dict[str, Any]]:
-    """Insert the files; returns what the timeline shows of them (no content)."""
-    shown = []
-    for f in files:
+def number(conn: Connection, case_id: str, files: list[AttachmentDraft], now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The files' rows, ids drawn (the case may not be stored yet), for :func:`store`; and what the timeline shows of them."""
+    rows, shown = [], []
+    for attachment_id, f in zip(draw(conn, attachments, "id", len(files)), files):
         digest = hashlib.sha256(f.data).hexdigest()
-        row = {"case_id": case_id, "filename": f.filename, "content_type": f.content_type, "size": len(f.data),
-               "sha256": digest, "data": f.data, "created_at": now}  # fmt: skip
-        attachment_id = conn.execute(insert(attachments).returning(attachments.c.id), row).scalar_one()
+        rows.append({"id": attachment_id, "case_id": case_id, "filename": f.filename, "content_type": f.content_type,
+                     "size": len(f.data), "sha256": digest, "data": f.data, "created_at": now})  # fmt: skip
         shown.append({"id": attachment_id, "filename": f.filename, "content_type": f.content_type,
                       "size": len(f.data), "sha256": digest})  # fmt: skip
-    return shown
+    return rows, shown
+
+
+def store(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert files numbered by :func:`number`, once their case is stored."""
+    if rows:
+        conn.execute(insert(attachments), rows)
 
 
 def fetch(conn: Connection, case_id: str, attachment_id: int) -> Any:

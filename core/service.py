@@ -57,6 +57,7 @@ class _Command:
     pending: list[tuple[str, dict[str, Any]]]
     actor: str
     start: list[Event] | None = None
+    new: bool = False  # not stored yet: inserted once the rules are done with it
 
 
 @dataclass(frozen=True)
@@ -162,34 +163,32 @@ class CaseService:
         if not items:
             return []
         now = self.clock()
-        values = [
-            {
+        commands, files_rows = [], []
+        for number, (draft, actor, files) in zip(store.new_numbers(conn, len(items)), items):
+            case = Case.model_construct(
                 **{name: getattr(draft, name) for name in CaseDraft.model_fields},
-                "id": str(ULID()),
-                "status": Status.NEW,
-                "is_escalated": False,
-                "sla": [],
-                "csat": None,
-                "created_at": now,
-                "updated_at": now,
-                "first_response_at": None,
-                "resolved_at": None,
-                "closed_at": None,
-                "version": 1,
-                "reopens": 0,
-                "agent_replies": 0,
-                "escalated_at": None,
-            }
-            for draft, _, _ in items
-        ]
-        created = store.insert_cases(conn, values)
-        appending = []
-        for case, (draft, actor, files) in zip(created, items):
+                number=number,
+                id=str(ULID()),
+                status=Status.NEW,
+                is_escalated=False,
+                sla=[],
+                csat=None,
+                created_at=now,
+                updated_at=now,
+                first_response_at=None,
+                resolved_at=None,
+                closed_at=None,
+                version=1,
+                reopens=0,
+                agent_replies=0,
+                escalated_at=None,
+            )
             snapshot = draft.model_dump(mode="json", exclude_defaults=True)
             if files:
-                snapshot["attachments"] = attachments.store(conn, case.id, list(files), now)
-            appending.append(_Command(case, [("case.created", snapshot)], actor))
-        return self._append_all(conn, appending, now, rules=rules)
+                rows, snapshot["attachments"] = attachments.number(conn, case.id, list(files), now)
+                files_rows.extend(rows)
+            commands.append(_Command(case, [("case.created", snapshot)], actor, new=True))
+        return self._append_all(conn, commands, now, rules=rules, files=files_rows)
 
     def update(self, ref: str, changes: CaseChanges, actor: str, *, rules: bool = True) -> Case:
         """``rules=False``: see :meth:`create`."""
@@ -397,8 +396,15 @@ class CaseService:
         """Record the events, let the rules react to them (or to ``start``), then write it all, in the caller's transaction."""
         return self._append_all(conn, [_Command(case, pending, actor, start)], now, rules=rules)[0]
 
-    def _append_all(self, conn: Connection, commands: list[_Command], now: datetime, *, rules: bool = True) -> list[Appended]:
-        """:meth:`_append` for several cases, one after the other; their writes are batched at the end."""
+    def _append_all(
+        self, conn: Connection, commands: list[_Command], now: datetime, *, rules: bool = True, files: Sequence[dict[str, Any]] = ()
+    ) -> list[Appended]:
+        """:meth:`_append` for several cases, one after the other; their writes are batched at the end.
+
+        New cases (:meth:`create_all_in`) are inserted once, as the rules leave
+        them, then ``files`` (their attachments' rows); the others' changes are
+        written as updates.
+        """
         engine = self.hub.rules if rules else None
         counts = OpenCounts(conn) if engine is not None else None
         journals, finished, changes = [], [], []
@@ -408,12 +414,18 @@ class CaseService:
             case = command.case
             if counts is not None:
                 case, changed = run_rules(self, conn, journal, case, batch if command.start is None else command.start, now, counts)
-                if changed:
+                if command.new:
+                    counts.moved(None, case)
+                elif changed:
                     changes.append((case.id, command.case.version, changed))
                     counts.moved(command.case, case)
                     case = case.model_copy(update={"version": command.case.version + 1})
             journals.append(journal)
             finished.append(case)
+        new = [case for command, case in zip(commands, finished) if command.new]
+        if new:
+            store.insert_cases(conn, new)
+            attachments.store(conn, list(files))
         stale = store.apply_updates(conn, changes) if changes else []
         if stale:  # only reachable where the row could not be locked
             case = next(c for c in finished if c.id == stale[0])

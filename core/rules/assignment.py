@@ -56,8 +56,9 @@ class OpenCounts:
     The rules write each case once, after their last round, and a batch of
     cases taken in together (the web forms' group commit) writes them all at
     the end. Counting in the database alone would then miss every case
-    assigned earlier in the same transaction, and least-open would hand a
-    whole batch to one agent. So each agent's count is read once, and every
+    assigned earlier in the same transaction (new cases are not even stored
+    until the rules are done with them), and least-open would hand a whole
+    batch to one agent. So each agent's count is read once, and every
     case whose row still lags what the rules made of it is added through
     :meth:`moved`.
     """
@@ -74,10 +75,10 @@ class OpenCounts:
             self._stored.update(self._conn.execute(_OPEN_COUNTS, {"agents": unknown}).all())
         return {name: self._stored[name] + self._moved.get(name, 0) for name in agents}
 
-    def moved(self, stored: Case, now: Case) -> None:
-        """``stored`` is the case's row as written; ``now`` is how the transaction will leave it."""
+    def moved(self, stored: Case | None, now: Case) -> None:
+        """``stored`` is the case's row as written (``None``: not yet); ``now`` is how the transaction will leave it."""
         for case, step in ((stored, -1), (now, 1)):
-            if case.owner is not None and str(case.status) in OPEN:
+            if case is not None and case.owner is not None and str(case.status) in OPEN:
                 self._moved[case.owner] = self._moved.get(case.owner, 0) + step
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, Select, and_, bindparam, func, insert, o
 
 from casehub.errors import CaseNotFound
 from casehub.model import Case, Event, SlaTarget
+from casehub.store.numbering import draw
 from casehub.store.tables import cases, events
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "fetch_case",
     "format_number",
     "insert_cases",
+    "new_numbers",
     "insert_events",
     "list_cases",
     "list_events",
@@ -131,24 +133,29 @@ def case_columns(values: dict[str, Any]) -> dict[str, Any]:
 
 # Statements built once: parameters travel separately, so SQLAlchemy's compiled cache is hit
 # on every call instead of building a cache key from the values each time.
-_INSERT_CASE = insert(cases).returning(cases.c.seq)
+_INSERT_CASES = insert(cases)
 _INSERT_EVENT = insert(events).returning(events.c.id)
-_INSERT_EVENTS = insert(events).returning(events.c.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = insert(events)
+_STORED_FIELDS = tuple(name for name in Case.model_fields if name != "number")
 
 
-_INSERT_CASES = insert(cases).returning(cases.c.seq, sort_by_parameter_order=True)
+def new_numbers(conn: Connection, n: int) -> list[str]:
+    """Numbers for ``n`` cases about to be taken in (see :mod:`casehub.store.numbering`)."""
+    return [format_number(seq) for seq in draw(conn, cases, "seq", n)]
 
 
-def insert_cases(conn: Connection, values: list[dict[str, Any]]) -> list[Case]:
-    """Store new cases in one statement; each ``values`` holds every Case field but ``number``, already validated."""
-    rows = [case_columns(v) for v in values]
-    if len(rows) == 1:
-        seqs = [conn.execute(_INSERT_CASE, rows[0]).scalar_one()]
-    else:
-        seqs = conn.execute(_INSERT_CASES, rows).scalars().all()
-    # The values were validated on the way in (CaseDraft): validating them again would double the
-    # Python cost of an intake without catching anything.
-    return [Case.model_construct(number=format_number(seq), **v) for seq, v in zip(seqs, values)]
+def insert_cases(conn: Connection, new: list[Case]) -> None:
+    """Store new cases, numbered by :func:`new_numbers`, in one statement.
+
+    The cases were validated on the way in (CaseDraft) and built by the service:
+    validating them again would double the Python cost of an intake without
+    catching anything.
+    """
+    rows = [
+        {**case_columns({name: getattr(case, name) for name in _STORED_FIELDS}), "seq": parse_number(case.number)}
+        for case in new
+    ]
+    conn.execute(_INSERT_CASES, rows)
 
 
 def fetch_case(conn: Connection, ref: str, *, for_update: bool = False) -> Case:
@@ -234,13 +241,17 @@ def due_timers(conn: Connection, now: Any, limit: int) -> list[str]:
 
 
 def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> list[Event]:
-    """Events — dicts of case_id, type, at, actor, data — in one statement; returned with their ids, in the order given."""
-    if not rows:
-        return []
-    if len(rows) == 1:  # a plain INSERT ... RETURNING is cheaper than the many-rows form for one row
+    """Events — dicts of case_id, type, at, actor, data — returned with their ids, in the order given.
+
+    Several go in as one executemany of ids drawn first (:mod:`casehub.store.numbering`).
+    """
+    if len(rows) == 1:
         ids = [conn.execute(_INSERT_EVENT, rows[0]).scalar_one()]
+    elif rows:
+        ids = draw(conn, events, "id", len(rows))
+        conn.execute(_INSERT_EVENTS, [{**row, "id": i} for row, i in zip(rows, ids)])
     else:
-        ids = conn.execute(_INSERT_EVENTS, rows).scalars().all()
+        return []
     return [Event.model_construct(id=i, **row) for i, row in zip(ids, rows)]
 
 
