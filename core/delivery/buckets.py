@@ -79,21 +79,18 @@ def take_each(conn: Connection, wanted: Sequence[Sequence[tuple[str, float, int]
     first of its buckets that has none (it takes nothing). Callers sharing a
     bucket see each other's takes, exactly as if each had come alone, but the
     buckets are read under lock once and written once for all of them: the web
-    forms' group commit takes a whole batch of posts' tokens in three or four
-    statements. Buckets never used before are made full first, so every bucket
-    is then a locked row, whichever transaction made it.
+    forms' group commit takes a whole batch of posts' tokens in three
+    statements. Buckets never used before are made full first (most posters
+    are new), so every bucket is then a locked row, whichever transaction made it.
     """
     names = sorted({bucket for limits in wanted for bucket, _, _ in limits})
     if not names:  # nothing asked, or only limits without buckets
         return [0.0] * len(wanted)
+    burst_of = {bucket: burst for limits in wanted for bucket, _, burst in limits}
+    conn.execute(_INSERT_FULL[conn.dialect.name], [
+        {"bucket": name, "tokens": float(burst_of[name]), "refilled_at": now} for name in names
+    ])  # fmt: skip
     rows: dict[str, Any] = {r.bucket: r for r in conn.execute(_LOCK_ALL, {"buckets": names})}
-    missing = [name for name in names if name not in rows]
-    if missing:
-        burst_of = {bucket: burst for limits in wanted for bucket, _, burst in limits}
-        conn.execute(_INSERT_FULL[conn.dialect.name], [
-            {"bucket": name, "tokens": float(burst_of[name]), "refilled_at": now} for name in missing
-        ])  # fmt: skip
-        rows.update((r.bucket, r) for r in conn.execute(_LOCK_ALL, {"buckets": missing}))
     tokens: dict[str, float] = {}  # what is left in the buckets taken from so far, as of ``now``
     waits = []
     for limits in wanted:

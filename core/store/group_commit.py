@@ -11,6 +11,11 @@ each inside its own SAVEPOINT — a job that raises leaves nothing behind and
 fails only its own caller — and commits them with one fsync. A job's future is
 resolved only after that commit: a caller told "stored" can rely on it.
 
+Jobs of one kind (``submit_item``) go to their handler together, which writes
+them with a few set-at-a-time statements: the fixed cost of a batch is then
+most of its cost, so under load a batch also waits a moment for the next job
+(see ``GroupCommit._gather``).
+
 This is what PostgreSQL itself does for concurrent commits (``commit_delay``)
 and what MySQL's binlog group commit does, here one level up, where the Python
 costs are.
@@ -21,6 +26,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -56,9 +62,12 @@ Handler = Callable[[Connection, list[Any]], list[Any]]
 class GroupCommit:
     """Runs jobs ``work(conn) -> result`` in batches, one transaction and one commit per batch."""
 
-    def __init__(self, engine: Engine, *, max_batch: int = 32) -> None:
+    def __init__(self, engine: Engine, *, max_batch: int = 32, gap: float = 0.001, hold: float = 0.004) -> None:
         self._engine = engine
         self._max_batch = max_batch
+        self._gap = gap
+        self._hold = hold
+        self._last = 0  # jobs in the batch before
         self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -117,34 +126,88 @@ class GroupCommit:
             first = self._jobs.get()
             if first is None:
                 return
-            batch = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    job = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stopping = True
-                    break
-                batch.append(job)
+            batch, stopping = self._gather(first)
+            self._last = len(batch)
             self._write(batch)
 
+    def _gather(self, first: _Job[Any]) -> tuple[list[_Job[Any]], bool]:
+        """The batch that ``first`` starts: every job waiting, up to ``max_batch``; and whether to stop after it.
+
+        Under load (the batch before had company) the batch stays open while
+        jobs keep coming less than ``gap`` apart, for at most ``hold``: a
+        batch's transaction costs about the same for one post as for eight, and
+        posts sent at the same moment reach the queue a few hundred
+        microseconds apart, so without this the writer settles into a batch of
+        one and a batch of the rest, paying twice for each round (measured: a
+        420 against 570 posts/s on PostgreSQL). PostgreSQL's ``commit_delay``
+        makes the same trade. With no load, a job never waits.
+        """
+        batch = [first]
+        until = time.monotonic() + self._hold if self._last > 1 else 0.0
+        while len(batch) < self._max_batch:
+            wait = min(self._gap, until - time.monotonic())
+            try:
+                job = self._jobs.get(timeout=wait) if wait > 0 else self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                return batch, True
+            batch.append(job)
+        return batch, False
+
     def _write(self, batch: list[_Job[Any]]) -> None:
-        done: list[tuple[_Job[Any], Any]] = []
-        try:
-            with write_connection(self._engine) as conn:
-                runnable = [job for job in batch if job.future.set_running_or_notify_cancel()]
-                for group in _groups(runnable):
-                    for job, outcome in _run_group(conn, group):
-                        if isinstance(outcome, BaseException):
-                            job.future.set_exception(outcome)
-                        else:
-                            done.append((job, outcome))
-        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
-            log.exception("a batch of %d writes could not be committed", len(done))
-            for job, _ in done:
-                job.future.set_exception(exc)
+        groups = _groups([job for job in batch if job.future.set_running_or_notify_cancel()])
+        if not groups:
             return
+        whole = groups[0] if len(groups) == 1 and groups[0][0].handler is not None else None
+        try:
+            outcomes = self._commit(groups, whole)
+        except _Redo as redo:  # the handler failed on the whole batch: nothing of it is stored
+            assert whole is not None
+            if len(whole) == 1:
+                self._settle([(whole[0], redo.__cause__)])
+                return
+            log.debug("a batch of %d items failed; each is run again alone", len(whole), exc_info=redo.__cause__)
+            try:
+                outcomes = self._commit([[job] for job in whole], None)
+            except Exception as exc:
+                self._failed(whole, exc)
+                return
+        except Exception as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
+            self._failed([job for group in groups for job in group], exc)
+            return
+        self._settle(outcomes)
+
+    def _commit(self, groups: list[list[_Job[Any]]], whole: list[_Job[Any]] | None) -> list[tuple[_Job[Any], Any]]:
+        """Run the groups in one transaction and commit it; each job with its result or exception.
+
+        ``whole``: the batch is this one handler's items alone, so the
+        transaction itself is their savepoint (two round trips fewer): if the
+        handler raises, :class:`_Redo` rolls it all back for the caller to redo.
+        """
+        with write_connection(self._engine) as conn:
+            if whole is None:
+                return [pair for group in groups for pair in _run_group(conn, group)]
+            assert whole[0].handler is not None
+            try:
+                outcomes = whole[0].handler(conn, [job.item for job in whole])
+            except Exception as exc:
+                raise _Redo() from exc
+            return list(zip(whole, outcomes))
+
+    def _failed(self, jobs: list[_Job[Any]], exc: Exception) -> None:
+        log.exception("a batch of %d writes could not be committed", len(jobs), exc_info=exc)
+        for job in jobs:
+            job.future.set_exception(exc)
+
+    def _settle(self, outcomes: list[tuple[_Job[Any], Any]]) -> None:
+        """Tell each caller, now that the batch is committed; then run the ``after`` steps."""
+        done = []
+        for job, outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            else:
+                done.append((job, outcome))
         self.batches += 1
         self.jobs += len(done)
         for job, result in done:
@@ -155,6 +218,10 @@ class GroupCommit:
                     job.after(result)
                 except Exception:
                     log.exception("a step after a commit failed; what was committed stays committed")
+
+
+class _Redo(Exception):
+    """A handler raised for its whole batch, run without a savepoint: roll the transaction back."""
 
 
 def _groups(jobs: list[_Job[Any]]) -> list[list[_Job[Any]]]:

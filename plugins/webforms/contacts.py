@@ -11,42 +11,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, select
+from sqlalchemy import Row
 
 from casehub.model import Account, CaseDraft, Contact, Status
+from casehub.plugins.webforms.senders import LATEST, Senders
 from casehub.store.cases import format_number
-from casehub.store.tables import cases
 
 __all__ = ["OPEN_CASES_FIELD", "recognise_all"]
 
 OPEN_CASES_FIELD = "open_cases"
 _CLOSED = (Status.RESOLVED.value, Status.CLOSED.value)
-_KEPT = 50  # of each person's cases, the latest: enough to see what is still open
-# Built once: every batch of posts asks. The latest cases of each email, numbered per email.
-_latest = (
-    select(
-        cases.c.contact_email, cases.c.seq, cases.c.contact, cases.c.account, cases.c.status,
-        func.row_number().over(partition_by=cases.c.contact_email, order_by=cases.c.seq.desc()).label("n"),
-    )
-    .where(cases.c.contact_email.in_(bindparam("emails", expanding=True)))  # indexed
-    .subquery()
-)  # fmt: skip
-_THEIR_CASES = select(_latest).where(_latest.c.n <= _KEPT).order_by(_latest.c.contact_email, _latest.c.n)
 
 
-def recognise_all(conn: Connection, drafts: Sequence[CaseDraft]) -> list[CaseDraft]:
-    """Each draft with what casehub knows about its sender; one query for all of them.
+def recognise_all(known: Senders, drafts: Sequence[CaseDraft]) -> list[CaseDraft]:
+    """Each draft with what casehub knows about its sender (``known``: :func:`~casehub.plugins.webforms.senders.senders`).
 
     Two drafts from the same email must not be in one call: the second would
     not see the first's case. The web forms' writer splits its batches so.
     """
-    emails = sorted({d.contact.email for d in drafts if d.contact.email})
-    if not emails:
-        return list(drafts)
-    found: dict[str, list[Row[Any]]] = {}
-    for row in conn.execute(_THEIR_CASES, {"emails": emails}):
-        found.setdefault(row.contact_email, []).append(row)
-    return [_recognised(d, found[d.contact.email]) if d.contact.email in found else d for d in drafts]
+    return [_recognised(d, known[d.contact.email][:LATEST]) if d.contact.email in known else d for d in drafts]
 
 
 def _recognised(draft: CaseDraft, rows: list[Row[Any]]) -> CaseDraft:

@@ -9,19 +9,17 @@ case.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from collections.abc import Sequence
-from typing import Any
-
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection
 
 from casehub.delivery import buckets
 from casehub.model import CaseDraft
 from casehub.plugins.webforms.mapping import Submission
+from casehub.plugins.webforms.senders import Senders
 from casehub.plugins.webforms.settings import FormSettings
 from casehub.store.cases import format_number
-from casehub.store.tables import cases
 
 __all__ = ["Limits", "RateLimited", "duplicates_of", "is_bot", "limits", "take"]
 
@@ -51,34 +49,19 @@ def take(conn: Connection, wanted: Sequence[Limits], now: datetime) -> list[Rate
     return [RateLimited(wait) if wait > 0 else None for wait in buckets.take_each(conn, wanted, now)]
 
 
-# Built once: every batch of posts asks.
-_RECENT = select(
-    cases.c.id, cases.c.seq, cases.c.contact_email, cases.c.subject, cases.c.description, cases.c.created_at
-).where(
-    cases.c.contact_email.in_(bindparam("emails", expanding=True)),  # indexed
-    cases.c.created_at >= bindparam("since"),
-).order_by(cases.c.seq)  # fmt: skip
-
-
-def duplicates_of(
-    conn: Connection, drafts: Sequence[tuple[CaseDraft, timedelta]], now: datetime
-) -> list[tuple[str, str] | None]:
+def duplicates_of(known: Senders, drafts: Sequence[tuple[CaseDraft, timedelta]], now: datetime) -> list[tuple[str, str] | None]:
     """For each (draft, window): (id, number) of a case with the same email, subject and text taken in within the window.
 
-    One query for all the drafts. Two drafts from the same email must not be
-    in one call (the second would not see the first): the web forms' writer
-    splits its batches so.
+    ``known``: :func:`~casehub.plugins.webforms.senders.senders`, read since the
+    longest window. Two drafts from the same email must not be in one call (the
+    second would not see the first): the web forms' writer splits its batches so.
     """
-    emails = sorted({d.contact.email for d, _ in drafts if d.contact.email})  # as the model normalised it, as stored
-    if not emails:
-        return [None] * len(drafts)
-    since = now - max(window for _, window in drafts)
-    recent: dict[tuple[str, str, str], list[Row[Any]]] = {}
-    for row in conn.execute(_RECENT, {"emails": emails, "since": since}):
-        recent.setdefault((row.contact_email, row.subject, row.description), []).append(row)
     found: list[tuple[str, str] | None] = []
     for draft, window in drafts:
-        rows = recent.get((draft.contact.email or "", draft.subject, draft.description), [])
-        first = next((r for r in rows if r.created_at >= now - window), None)
+        since = now - window
+        first = None
+        for row in known.get(draft.contact.email or "", ()):  # latest first: the earliest match is the case to name
+            if row.created_at >= since and row.subject == draft.subject and row.description == draft.description:
+                first = row
         found.append((first.id, format_number(first.seq)) if first else None)
     return found

@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter, Request
-from sqlalchemy import Connection
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -32,6 +32,7 @@ from casehub.plugins.webforms.contacts import recognise_all
 from casehub.plugins.webforms.filltime import FIELD, Stamp
 from casehub.plugins.webforms.mapping import Submission, to_draft
 from casehub.plugins.webforms.pages import error_page, form_page, thanks_page
+from casehub.plugins.webforms.senders import senders
 from casehub.plugins.webforms.settings import FormSettings, WebformsSettings
 from casehub.plugins.webforms.uploads import check_file, safe_name
 from casehub.rules.durations import parse_duration
@@ -199,11 +200,12 @@ def build_router(settings: WebformsSettings, hub: Any) -> APIRouter:
         now = hub.clock()
         outcomes: list[Taken | guard.RateLimited] = []
         for wave in _waves(posts):
-            found = guard.duplicates_of(conn, [(p.draft, p.duplicate_window) for p in wave], now)
+            known = senders(conn, (p.draft.contact.email for p in wave), now - max(p.duplicate_window for p in wave))
+            found = guard.duplicates_of(known, [(p.draft, p.duplicate_window) for p in wave], now)
             fresh = [p for p, hit in zip(wave, found) if hit is None]
             refused = guard.take(conn, [guard.limits(p.name, p.form, p.ip, p.draft.contact.email or "") for p in fresh], now)
             admitted = [p for p, no in zip(fresh, refused) if no is None]
-            drafts = recognise_all(conn, [p.draft for p in admitted])
+            drafts = recognise_all(known, [p.draft for p in admitted])
             made = iter(hub.service.create_all_in(conn, [(d, f"{ACTOR}:{p.name}", p.files) for d, p in zip(drafts, admitted)]))
             refusals = iter(refused)
             for hit in found:

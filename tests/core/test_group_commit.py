@@ -219,3 +219,34 @@ def test_plain_jobs_between_items_keep_their_place_and_never_reach_the_handler(h
     assert writer.batches == 2, "the holding job's batch, then the five together"
     assert _notes(hub.engine) == ["i1", "i2", "i3", "i4", "job"]
     writer.close()
+
+
+def test_under_load_a_batch_stays_open_for_jobs_that_keep_coming(hub: Hub) -> None:
+    """Jobs sent one after another, each within the gap, join the batch they follow instead of each paying a commit."""
+    writer = GroupCommit(hub.engine, gap=0.5, hold=5.0)  # wide margins: the test must not depend on the machine's speed
+    try:
+        release, gate = _gate(writer)
+        load = [writer.submit(_note(body)) for body in ("load 1", "load 2")]  # waiting together: one batch of two
+        release.set()
+        for f in (gate, *load):
+            f.result(10)
+        first = writer.submit(_note("a"))
+        later = []
+        for body in ("b", "c"):
+            threading.Event().wait(0.05)
+            later.append(writer.submit(_note(body)))
+        assert [f.result(10) for f in (first, *later)] == ["a", "b", "c"]
+        assert writer.batches == 3, "the gate, the two that waited for it, then a, b and c together"
+    finally:
+        writer.close()
+    assert _notes(hub.engine) == ["a", "b", "c", "load 1", "load 2"]
+
+
+def test_with_no_load_a_job_does_not_wait_for_company(hub: Hub) -> None:
+    writer = GroupCommit(hub.engine, gap=30.0, hold=30.0)
+    try:
+        assert writer.submit(_note("alone")).result(10) == "alone"  # it would take 30 s if it waited
+        assert writer.submit(_note("again")).result(10) == "again"
+    finally:
+        writer.close()
+    assert _notes(hub.engine) == ["again", "alone"]
