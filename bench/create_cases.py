@@ -118,10 +118,12 @@ def _free_port() -> int:
 def _serve_casehub(url: str, port: int) -> None:
     import uvicorn
 
-    from casehub.api.app import create_app
+    from casehub.api.app import create_app, settle
 
     hub = _hub(url, background=True)
-    uvicorn.run(create_app(hub), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    app = create_app(hub)
+    settle()  # as casehub serve does
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def _serve_baseline(path: str, port: int) -> None:

@@ -36,7 +36,7 @@ def _serve(url: str, port: int) -> None:
     import uvicorn
 
     import casehub.plugins.webforms as webforms
-    from casehub.api.app import create_app
+    from casehub.api.app import create_app, settle
     from casehub.host import PluginHost
     from casehub.hub import build_hub
 
@@ -51,7 +51,9 @@ def _serve(url: str, port: int) -> None:
     }
     hub = build_hub(config, plugins=host, background_checkpoints=url.startswith("sqlite"))
     hub.start(checkpoints=url.startswith("sqlite"))
-    uvicorn.run(create_app(hub), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    app = create_app(hub)
+    settle()  # as casehub serve does
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def _post(n: int) -> Request:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from casehub import __version__
@@ -13,7 +15,7 @@ from casehub.api.problems import install_problem_handlers
 from casehub.api.unexpected import CatchUnexpected
 from casehub.hub import Hub
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "settle"]
 
 DESCRIPTION = """
 The casehub REST API. Authenticate with `Authorization: Bearer <token>` (tokens from `[api] tokens`).
@@ -44,3 +46,17 @@ def create_app(hub: Hub) -> FastAPI:
     app.add_middleware(BearerAuth, api=hub.settings.api)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     return app
+
+
+def settle() -> None:
+    """Keep what start-up built (modules, the app, the hub, compiled rules) out of every later full garbage collection.
+
+    Call it once, right before serving. Python's full collections walk every
+    object alive, and a server holds hundreds of thousands from start-up that
+    live as long as it does: each full collection stopped the process for
+    55 - 75 ms, three times per 2,000 web form posts, which made the p99 of the
+    posts 60 ms (20 ms with this). ``gc.freeze`` moves them to a generation
+    the collector no longer visits; what requests create is collected as before.
+    """
+    gc.collect()
+    gc.freeze()

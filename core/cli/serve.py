@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         """Serve casehub over HTTP until interrupted."""
         import uvicorn
 
-        from casehub.api.app import create_app
+        from casehub.api.app import create_app, settle
 
         with open_hub(ctx, quiet=False, background_checkpoints=True) as hub:
             logging.getLogger().setLevel(hub.settings.casehub.log_level)
@@ -39,6 +39,8 @@ def register(app: typer.Typer) -> None:
                 f"casehub serving on [bold]http://{bind_host}:{bind_port}[/] "
                 f"(API docs: /docs, health: /healthz) — Ctrl+C to stop"
             )
+            app = create_app(hub)
+            settle()
             uvicorn.run(
-                create_app(hub), host=bind_host, port=bind_port, log_level=hub.settings.casehub.log_level.lower()
+                app, host=bind_host, port=bind_port, log_level=hub.settings.casehub.log_level.lower()
             )

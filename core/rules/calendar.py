@@ -144,7 +144,7 @@ class Calendar:
     # Remembered: cases taken in together share their moment (a batch of web form posts), so under one
     # policy they share their due times, and walking the calendar again for each would cost more than the rest
     # of their SLA bookkeeping.
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 (calendars live as long as the process: no leak)
+    @functools.lru_cache(maxsize=256)  # noqa: B019 (calendars live as long as the process: no leak)
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """When ``duration`` of business time has passed since ``start``; a due date."""
         _aware(start, "start")
