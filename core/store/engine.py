@@ -103,14 +103,20 @@ def _write_lock(engine: Engine) -> threading.Lock | None:
 @contextmanager
 def write_connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside a write transaction: commit on success, roll back on any error."""
-    lock = _write_lock(engine)
+    with engine.connect() as conn, write_transaction(conn):
+        yield conn
+
+
+@contextmanager
+def write_transaction(conn: Connection) -> Iterator[Connection]:
+    """A write transaction on a connection the caller keeps (a writer thread's own): as :func:`write_connection`."""
+    lock = _write_lock(conn.engine)
     if lock is not None:
         lock.acquire()
     try:
-        with engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                yield conn
+        conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            yield conn
     finally:
         if lock is not None:
             lock.release()

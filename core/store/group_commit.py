@@ -34,7 +34,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from casehub.store.engine import write_connection
+from casehub.store.engine import write_transaction
 
 __all__ = ["GroupCommit", "WriterClosed"]
 
@@ -68,6 +68,8 @@ class GroupCommit:
         self._gap = gap
         self._hold = hold
         self._last = 0  # jobs in the batch before
+        self._conn: Connection | None = None  # the writer thread's own, between batches
+        self._used = 0.0
         self._jobs: queue.SimpleQueue[_Job[Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -122,13 +124,38 @@ class GroupCommit:
 
     def _run(self) -> None:
         stopping = False
-        while not stopping:
-            first = self._jobs.get()
-            if first is None:
-                return
-            batch, stopping = self._gather(first)
-            self._last = len(batch)
-            self._write(batch)
+        try:
+            while not stopping:
+                first = self._jobs.get()
+                if first is None:
+                    return
+                batch, stopping = self._gather(first)
+                self._last = len(batch)
+                self._write(batch)
+        finally:
+            self._drop()
+
+    # A connection idle longer than this goes back to the pool, and the next batch checks one out
+    # (and the pool pings it): a database restarted while posts were not coming costs no batch.
+    FRESH_AFTER = 1.0
+
+    def _connection(self) -> Connection:
+        """The writer's own connection, kept between batches: under load, no checkout, ping and reset for each."""
+        now = time.monotonic()
+        if self._conn is not None and now - self._used > self.FRESH_AFTER:
+            self._drop()
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        self._used = now
+        return self._conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()
+            except Exception:
+                log.debug("closing the writer's connection failed", exc_info=True)
 
     def _gather(self, first: _Job[Any]) -> tuple[list[_Job[Any]], bool]:
         """The batch that ``first`` starts: every job waiting, up to ``max_batch``; and whether to stop after it.
@@ -185,15 +212,21 @@ class GroupCommit:
         transaction itself is their savepoint (two round trips fewer): if the
         handler raises, :class:`_Redo` rolls it all back for the caller to redo.
         """
-        with write_connection(self._engine) as conn:
-            if whole is None:
-                return [pair for group in groups for pair in _run_group(conn, group)]
-            assert whole[0].handler is not None
-            try:
-                outcomes = whole[0].handler(conn, [job.item for job in whole])
-            except Exception as exc:
-                raise _Redo() from exc
-            return list(zip(whole, outcomes))
+        try:
+            with write_transaction(self._connection()) as conn:
+                if whole is None:
+                    return [pair for group in groups for pair in _run_group(conn, group)]
+                assert whole[0].handler is not None
+                try:
+                    outcomes = whole[0].handler(conn, [job.item for job in whole])
+                except Exception as exc:
+                    raise _Redo() from exc
+                return list(zip(whole, outcomes))
+        except _Redo:
+            raise
+        except Exception:
+            self._drop()  # BEGIN or COMMIT failed: the next batch starts on a connection in a known state
+            raise
 
     def _failed(self, jobs: list[_Job[Any]], exc: Exception) -> None:
         log.exception("a batch of %d writes could not be committed", len(jobs), exc_info=exc)

@@ -250,3 +250,23 @@ def test_with_no_load_a_job_does_not_wait_for_company(hub: Hub) -> None:
     finally:
         writer.close()
     assert _notes(hub.engine) == ["again", "alone"]
+
+
+def test_after_a_pause_the_writer_survives_a_database_that_dropped_its_connection(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer keeps its connection while busy; after a pause it takes a checked one, as if the server had restarted."""
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("a server that drops connections is a PostgreSQL matter")
+    monkeypatch.setattr(GroupCommit, "FRESH_AFTER", 0.05)
+    writer = GroupCommit(hub.engine)
+    try:
+        assert writer.submit(_note("before")).result(10) == "before"
+        session = writer.submit(lambda conn: conn.execute(text("SELECT pg_backend_pid()")).scalar_one()).result(10)
+        with hub.engine.connect() as admin:  # what a restart does to the writer's session
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": session})
+        threading.Event().wait(0.2)
+        assert writer.submit(_note("after")).result(10) == "after"
+    finally:
+        writer.close()
+    assert _notes(hub.engine) == ["after", "before"]

@@ -269,3 +269,47 @@ def test_the_event_log_refuses_updates_and_deletes(db_hub: Hub) -> None:
             with db_hub.engine.begin() as conn:
                 conn.exec_driver_sql(statement)
     assert [e.actor for e in db_hub.service.events("C-000001")] == ["api"]
+
+
+def test_cases_handed_to_the_writer_together_come_out_as_if_each_came_alone(
+    make_hub: Callable[..., Hub], any_database_url: str
+) -> None:
+    """The recipe of docs/plugins.md ("Taking in many cases at once"), with the example rules on."""
+    import asyncio
+    from pathlib import Path
+
+    rules = Path(__file__).resolve().parents[2] / "config" / "rules.yaml"
+    hub = make_hub({"rules": {"file": str(rules)}}, database_url=any_database_url)
+
+    def take_in(conn, drafts: list[CaseDraft]):  # type: ignore[no-untyped-def]
+        return hub.service.create_all_in(conn, [(d, "widget", ()) for d in drafts])
+
+    async def receive(d: CaseDraft):  # type: ignore[no-untyped-def]
+        d = await asyncio.to_thread(hub.service.prepare, d)
+        appended = await asyncio.wrap_future(hub.writer.submit_item(take_in, d, after=hub.service.notify))
+        return appended.case
+
+    async def burst():  # type: ignore[no-untyped-def]
+        drafts = [draft(f"Lamp {n} flickers", channel="web", contact={"email": f"p{n}@example.com"}) for n in range(6)]
+        return await asyncio.gather(*(receive(d) for d in drafts))
+
+    release = threading.Event()
+    held = hub.writer.submit(lambda conn: release.wait(10))  # the writer is busy until all six wait for it
+    threading.Thread(target=lambda: _release_when(hub, 6, release), daemon=True).start()
+    batches = hub.writer.batches
+    taken = asyncio.run(burst())
+    held.result(10)
+    assert hub.writer.batches - batches == 2, "the holding job, then the six in one transaction"
+    numbers = [c.number for c in taken]
+    assert len(set(numbers)) == 6 and count(hub, cases) == 6
+    stored = [hub.service.get(n) for n in numbers]
+    assert sorted(c.owner or "" for c in stored) == ["ada", "ada", "grace", "grace", "linus", "linus"], "least open"
+    for case in stored:
+        acks = [e for e in hub.service.events(case.number) if e.type == "comment.added"]
+        assert len(acks) == 1 and case.number in acks[0].data["body"] and case.sla, case.number
+
+
+def _release_when(hub: Hub, waiting: int, release: threading.Event) -> None:
+    while hub.writer.waiting < waiting:
+        threading.Event().wait(0.01)
+    release.set()
