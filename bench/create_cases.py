@@ -16,6 +16,7 @@ Results are printed as a table and written to bench/results/create_cases.json.
 from __future__ import annotations
 
 import argparse
+import atexit
 import http.client
 import json
 import multiprocessing as mp
@@ -80,7 +81,23 @@ def _fresh_url(db: str, workdir: Path, n: int) -> str:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
+    if not _schemas:
+        atexit.register(_drop_schemas, base)
+    _schemas.append(schema)
     return postgres_schema_url(base, schema)
+
+
+_schemas: list[str] = []  # made by this run, dropped when it ends: left behind, they slow the next runs down
+
+
+def _drop_schemas(base: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for schema in _schemas:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
 
 
 def bench_service(url: str, cases: int) -> dict[str, float]:

@@ -164,8 +164,13 @@ class CaseService:
             return []
         now = self.clock()
         commands, files_rows = [], []
-        for number, (draft, actor, files) in zip(store.new_numbers(conn, len(items)), items):
-            case = Case.model_construct(
+        # The rules name the case (an acknowledgement says "your request C-000123"), so with rules the
+        # number is drawn before the case is stored, and it is stored once they are done; without, the
+        # case is stored first and the insert numbers it.
+        named = rules and self.hub.rules is not None
+        numbers = store.new_numbers(conn, len(items)) if named else [""] * len(items)
+        drafted = [
+            Case.model_construct(
                 **{name: getattr(draft, name) for name in CaseDraft.model_fields},
                 number=number,
                 id=str(ULID()),
@@ -183,11 +188,20 @@ class CaseService:
                 agent_replies=0,
                 escalated_at=None,
             )
+            for number, (draft, _, _) in zip(numbers, items)
+        ]
+        if not named:
+            drafted = store.insert_cases(conn, drafted)
+        commands, files_rows = [], []
+        for case, (draft, actor, files) in zip(drafted, items):
             snapshot = draft.model_dump(mode="json", exclude_defaults=True)
             if files:
                 rows, snapshot["attachments"] = attachments.number(conn, case.id, list(files), now)
                 files_rows.extend(rows)
-            commands.append(_Command(case, [("case.created", snapshot)], actor, new=True))
+            commands.append(_Command(case, [("case.created", snapshot)], actor, new=named))
+        if not named:
+            attachments.store(conn, files_rows)
+            files_rows = []
         return self._append_all(conn, commands, now, rules=rules, files=files_rows)
 
     def update(self, ref: str, changes: CaseChanges, actor: str, *, rules: bool = True) -> Case:
@@ -422,9 +436,10 @@ class CaseService:
                     case = case.model_copy(update={"version": command.case.version + 1})
             journals.append(journal)
             finished.append(case)
-        new = [case for command, case in zip(commands, finished) if command.new]
-        if new:
-            store.insert_cases(conn, new)
+        fresh = [n for n, command in enumerate(commands) if command.new]
+        if fresh:
+            for n, case in zip(fresh, store.insert_cases(conn, [finished[n] for n in fresh])):
+                finished[n] = case
             attachments.store(conn, list(files))
         stale = store.apply_updates(conn, changes) if changes else []
         if stale:  # only reachable where the row could not be locked

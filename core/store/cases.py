@@ -134,6 +134,7 @@ def case_columns(values: dict[str, Any]) -> dict[str, Any]:
 # Statements built once: parameters travel separately, so SQLAlchemy's compiled cache is hit
 # on every call instead of building a cache key from the values each time.
 _INSERT_CASES = insert(cases)
+_INSERT_CASE_NUMBERED_BY_DB = insert(cases).returning(cases.c.seq)
 _INSERT_EVENT = insert(events).returning(events.c.id)
 _INSERT_EVENTS = insert(events)
 _STORED_FIELDS = tuple(name for name in Case.model_fields if name != "number")
@@ -144,18 +145,27 @@ def new_numbers(conn: Connection, n: int) -> list[str]:
     return [format_number(seq) for seq in draw(conn, cases, "seq", n)]
 
 
-def insert_cases(conn: Connection, new: list[Case]) -> None:
-    """Store new cases, numbered by :func:`new_numbers`, in one statement.
+def insert_cases(conn: Connection, new: list[Case]) -> list[Case]:
+    """Store new cases; returns them numbered.
 
-    The cases were validated on the way in (CaseDraft) and built by the service:
-    validating them again would double the Python cost of an intake without
-    catching anything.
+    Cases numbered by :func:`new_numbers` go in with one statement; a case
+    without a number (``""``: nothing needed it before it was stored) takes the
+    one the database gives it. The cases were validated on the way in
+    (CaseDraft) and built by the service: validating them again would double
+    the Python cost of an intake without catching anything.
     """
-    rows = [
-        {**case_columns({name: getattr(case, name) for name in _STORED_FIELDS}), "seq": parse_number(case.number)}
-        for case in new
-    ]
-    conn.execute(_INSERT_CASES, rows)
+    numbered, stored = [], []
+    for case in new:
+        row = case_columns({name: getattr(case, name) for name in _STORED_FIELDS})
+        if case.number:
+            numbered.append({**row, "seq": parse_number(case.number)})
+            stored.append(case)
+        else:
+            seq = conn.execute(_INSERT_CASE_NUMBERED_BY_DB, row).scalar_one()
+            stored.append(case.model_copy(update={"number": format_number(seq)}))
+    if numbered:
+        conn.execute(_INSERT_CASES, numbered)
+    return stored
 
 
 def fetch_case(conn: Connection, ref: str, *, for_update: bool = False) -> Case:

@@ -25,8 +25,7 @@ from sqlalchemy import Connection, Table, func, select, text
 __all__ = ["draw"]
 
 _NEXTVAL = text("SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :n)")
-_SQLITE_MARK = text("SELECT seq FROM sqlite_sequence WHERE name = :table")
-_SQLITE_MOVE = text("UPDATE sqlite_sequence SET seq = :seq WHERE name = :table")
+_SQLITE_MOVE = text("UPDATE sqlite_sequence SET seq = seq + :n WHERE name = :table RETURNING seq")
 _SQLITE_START = text("INSERT INTO sqlite_sequence (name, seq) VALUES (:table, :seq)")
 
 
@@ -36,10 +35,9 @@ def draw(conn: Connection, table: Table, column: str, n: int) -> list[int]:
         return []
     if conn.dialect.name == "postgresql":
         return list(conn.execute(_NEXTVAL, {"table": table.name, "column": column, "n": n}).scalars())
-    mark = conn.execute(_SQLITE_MARK, {"table": table.name}).scalar()
+    mark = conn.execute(_SQLITE_MOVE, {"table": table.name, "n": n}).scalar()
     if mark is None:  # nothing inserted yet (the row appears with the first insert)
         highest = conn.execute(select(func.max(table.c[column]))).scalar() or 0
         conn.execute(_SQLITE_START, {"table": table.name, "seq": highest + n})
-        return list(range(highest + 1, highest + n + 1))
-    conn.execute(_SQLITE_MOVE, {"table": table.name, "seq": mark + n})
-    return list(range(mark + 1, mark + n + 1))
+        mark = highest + n
+    return list(range(mark - n + 1, mark + 1))

@@ -313,3 +313,36 @@ def _release_when(hub: Hub, waiting: int, release: threading.Event) -> None:
     while hub.writer.waiting < waiting:
         threading.Event().wait(0.01)
     release.set()
+
+
+class Witness:
+    """Records the case each event is planned against: a connector builds its payload from it."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str | None]] = []
+
+    @hookimpl
+    def plan_deliveries(self, event, case):  # type: ignore[no-untyped-def]
+        self.seen.append((event.type, case.number, case.owner))
+
+
+@pytest.mark.parametrize("with_rules", [True, False])
+def test_plugins_plan_against_the_case_with_its_number_whether_or_not_rules_run(
+    make_hub: Callable[..., Hub], any_database_url: str, with_rules: bool
+) -> None:
+    """With rules the number is drawn before the case is stored, without them the insert gives it: plugins see it either way."""
+    from pathlib import Path
+
+    rules = Path(__file__).resolve().parents[2] / "config" / "rules.yaml"
+    hub = make_hub({"rules": {"file": str(rules)}} if with_rules else None, database_url=any_database_url)
+    witness = Witness()
+    hub.plugins.register(witness, "witness")
+    made = [hub.service.create(draft(f"Lamp {n}", channel="web"), actor="api") for n in range(2)]
+    assert made[0].number != made[1].number and all(c.number.startswith("C-") for c in made)
+    planned = {number for _, number, _ in witness.seen}
+    assert planned == {c.number for c in made}, witness.seen
+    created = [(number, owner) for type_, number, owner in witness.seen if type_ == "case.created"]
+    assert [n for n, _ in created] == [c.number for c in made]
+    if with_rules:  # the acknowledgement the rules wrote names the case it answers
+        ack = [e for e in hub.service.events(made[1].number) if e.type == "comment.added"][0]
+        assert made[1].number in ack.data["body"]
