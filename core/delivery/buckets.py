@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from casehub.store.tables import outbox_buckets
 
-__all__ = ["block", "take", "take_all", "take_each"]
+__all__ = ["block", "take", "take_each"]
 
 _b = outbox_buckets.c
 # Built once, so each call reuses SQLAlchemy's compiled statement (the web forms take two per post).
@@ -111,11 +111,6 @@ def take_each(conn: Connection, wanted: Sequence[Sequence[tuple[str, float, int]
     if tokens:
         conn.execute(_REFILL, [{"b_bucket": b, "b_tokens": t, "b_now": now} for b, t in tokens.items()])
     return waits
-
-
-def take_all(conn: Connection, limits: list[tuple[str, float, int]], now: datetime) -> float:
-    """One token from every bucket in ``limits``, or from none: :func:`take_each` for one caller."""
-    return take_each(conn, [limits], now)[0]
 
 
 def block(conn: Connection, bucket: str, *, until: datetime, now: datetime) -> None:

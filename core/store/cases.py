@@ -209,25 +209,14 @@ def update_case(conn: Connection, case_id: str, version: int, values: dict[str, 
 def apply_updates(conn: Connection, changes: list[tuple[str, int, dict[str, Any]]]) -> list[str]:
     """:func:`update_case` for callers that already hold the cases as they will be: nothing is read back.
 
-    ``changes`` are (case id, version, values); the cases changed in the same
-    columns are written in one statement. Returns the ids of the cases that
-    were no longer at their version (none where the rows are locked, or new).
+    ``changes`` are (case id, version, values). Returns the ids of the cases
+    that were no longer at their version (none where the rows are locked).
     """
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    stale = []
     for case_id, version, values in changes:
         names, params = _update_params(case_id, version, values)
-        groups.setdefault(names, []).append(params)
-    stale: list[str] = []
-    for names, params in groups.items():
-        statement = _update_statement(names, False)
-        if len(params) == 1 or not conn.dialect.supports_sane_multi_rowcount:
-            for one in params:
-                if conn.execute(statement, one).rowcount != 1:
-                    stale.append(one["_id"])
-        elif conn.execute(statement, params).rowcount != len(params):  # which ones, then: rare enough to look
-            found = set(conn.execute(select(cases.c.id, cases.c.version).where(
-                cases.c.id.in_([p["_id"] for p in params]))).all())  # fmt: skip
-            stale.extend(p["_id"] for p in params if (p["_id"], p["_version"] + 1) not in found)
+        if conn.execute(_update_statement(names, False), params).rowcount != 1:
+            stale.append(case_id)
     return stale
 
 

@@ -89,9 +89,10 @@ class GroupCommit:
         """Queue ``item`` for ``handler(conn, items) -> outcomes``, which takes every waiting item of its own at once.
 
         ``handler`` returns, for each item in order, its result or the
-        exception to give its caller; an item refused that way must have
-        written nothing. The items of one call share a savepoint: if
-        ``handler`` raises, that savepoint is rolled back and each of its items
+        exception to give its caller (a job's result is never an exception);
+        an item refused that way must have written nothing. The items of one
+        call share a savepoint (or the transaction, when they are the whole
+        batch): if ``handler`` raises, it is rolled back and each of its items
         is run again alone, in a savepoint of its own, so one bad item fails
         only its own caller. Set-at-a-time statements for a whole batch are
         what make a single writer fast; this keeps them as safe as one job each.
