@@ -163,7 +163,6 @@ class CaseService:
         if not items:
             return []
         now = self.clock()
-        commands, files_rows = [], []
         # The rules name the case (an acknowledgement says "your request C-000123"), so with rules the
         # number is drawn before the case is stored, and it is stored once they are done; without, the
         # case is stored first and the insert numbers it.
@@ -436,10 +435,9 @@ class CaseService:
                     case = case.model_copy(update={"version": command.case.version + 1})
             journals.append(journal)
             finished.append(case)
-        fresh = [n for n, command in enumerate(commands) if command.new]
-        if fresh:
-            for n, case in zip(fresh, store.insert_cases(conn, [finished[n] for n in fresh])):
-                finished[n] = case
+        new = [case for command, case in zip(commands, finished) if command.new]
+        if new:  # numbered already (create_all_in drew their numbers)
+            store.insert_cases(conn, new)
             attachments.store(conn, list(files))
         stale = store.apply_updates(conn, changes) if changes else []
         if stale:  # only reachable where the row could not be locked

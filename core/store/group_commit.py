@@ -47,16 +47,16 @@ class WriterClosed(RuntimeError):
     """The process is shutting down: the job was not run and nothing of it is stored."""
 
 
+Handler = Callable[[Connection, list[Any]], list[Any]]
+
+
 @dataclass
 class _Job(Generic[T]):
     work: Callable[[Connection], T] | None  # a job on its own, or an item for ``handler``
     after: Callable[[T], None] | None
     future: Future[T]
-    handler: Callable[[Connection, list[Any]], list[Any]] | None = None
+    handler: Handler | None = None
     item: Any = None
-
-
-Handler = Callable[[Connection, list[Any]], list[Any]]
 
 
 class GroupCommit:
@@ -166,7 +166,7 @@ class GroupCommit:
         batch's transaction costs about the same for one post as for eight, and
         posts sent at the same moment reach the queue a few hundred
         microseconds apart, so without this the writer settles into a batch of
-        one and a batch of the rest, paying twice for each round (measured: a
+        one and a batch of the rest, paying twice for each round (measured:
         420 against 570 posts/s on PostgreSQL). PostgreSQL's ``commit_delay``
         makes the same trade. With no load, a job never waits.
         """
@@ -192,8 +192,8 @@ class GroupCommit:
             outcomes = self._commit(groups, whole)
         except _Redo as redo:  # the handler failed on the whole batch: nothing of it is stored
             assert whole is not None
-            if len(whole) == 1:
-                self._settle([(whole[0], redo.__cause__)])
+            if len(whole) == 1:  # it was alone already: its transaction was its savepoint
+                whole[0].future.set_exception(redo.__cause__ or redo)
                 return
             log.debug("a batch of %d items failed; each is run again alone", len(whole), exc_info=redo.__cause__)
             try:
